@@ -1,0 +1,306 @@
+"""``audit``: weights + padding + consistency → gates → one AuditReport (``onnxsym.audit/1``)."""
+from __future__ import annotations
+
+import base64
+import difflib
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, OnnxsymError
+from .gates import Gates, evaluate
+
+SCHEMA = "onnxsym.audit/1"
+
+
+@dataclass
+class AuditReport:
+    """The audit's data (a JSON-ready dict), its gate results and verdict.
+
+    ``error`` holds the one-line message (and ``error_code`` the exit code) when the consistency
+    part failed; the weight part of the report is complete either way.
+    """
+
+    data: dict
+    gates: list
+    verdict: str
+    summary_line: str
+    error: str | None = None
+    error_code: int = 0
+    weights_report: object = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error_code:
+            return self.error_code
+        return 0 if self.verdict == "PASSED" else 1
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
+def _fmt_pct(x):
+    return f"{100 * x:.1f} %"
+
+
+def _consistency_facts(cons: dict | None):
+    if not cons or "error" in cons:
+        return None, None
+    shift = (cons.get("shift") or {}).get("consistency")
+    flip = (cons.get("flip") or {}).get("consistency")
+    return shift, flip
+
+
+def _uneven_strided(padding: dict | None):
+    """Number of strided conv/pool layers that pad unevenly, or None when not diagnosed."""
+    if not padding:
+        return None
+    summary = padding.get("summary") or {}
+    if isinstance(summary, dict) and summary.get("uneven_strided") is not None:
+        return int(summary["uneven_strided"])
+    rows = padding.get("layers") or []
+    if not rows:
+        return None
+    n = 0
+    for r in rows:
+        strides = r.get("strides") or [r.get("stride", 1)]
+        if any((s or 1) > 1 for s in strides) and r.get("uneven"):
+            n += 1
+    return n
+
+
+def baseline_facts(doc: dict, current_weights: dict) -> dict:
+    """Numbers of an earlier audit (or weights) report, after checking it is comparable."""
+    schema = doc.get("schema", "")
+    if schema not in (SCHEMA, "onnxsym.weights/1"):
+        raise InputError(f"--baseline has schema {schema or 'none'!r}; expected {SCHEMA} "
+                         "(or onnxsym.weights/1) from this onnxsym version")
+    weights = doc.get("weights", doc) if schema == SCHEMA else doc
+    ratio = structure_match(weights.get("layers", []), current_weights.get("layers", []))
+    if ratio < 0.5:
+        raise InputError(f"--baseline looks like another model family: only {100 * ratio:.0f} % of "
+                         "its conv layers match this model's by weight shape and order")
+    cons = doc.get("consistency") if schema == SCHEMA else None
+    shift, flip = _consistency_facts(cons)
+    return {"median_symmetry": (weights.get("summary") or {}).get("internal", {}).get("median_symmetry"),
+            "shift_consistency": shift, "flip_consistency": flip,
+            "sha256": (doc.get("provenance") or {}).get("sha256")}
+
+
+def _shape_key(row):
+    return (tuple(row.get("weight_shape") or ()), row.get("op_type"))
+
+
+def match_layers(a_rows: list, b_rows: list) -> list:
+    """Pairs (i, j) of conv rows matched by weight shape and order (converters rename nodes)."""
+    sm = difflib.SequenceMatcher(a=[_shape_key(r) for r in a_rows], b=[_shape_key(r) for r in b_rows],
+                                 autojunk=False)
+    pairs = []
+    for block in sm.get_matching_blocks():
+        for k in range(block.size):
+            pairs.append((block.a + k, block.b + k))
+    return pairs
+
+
+def structure_match(a_rows, b_rows) -> float:
+    if not a_rows or not b_rows:
+        return 0.0
+    return len(match_layers(a_rows, b_rows)) / max(len(a_rows), len(b_rows))
+
+
+def _thumbnails(imageset, per_image, limit=12):
+    """Small JPEG data URIs of the images whose prediction changed under shift or flip."""
+    from PIL import Image
+
+    changed = []
+    for res in per_image:
+        why = []
+        if res.get("shift_agree") is not None and res["shift_agree"] < res.get("shift_pairs", 0):
+            why.append(f"shift: {res['shift_agree']}/{res['shift_pairs']} pairs agree")
+        if res.get("flip") is not None and res.get("flip") < 1:
+            why.append("flip: top-1 changed")
+        if why:
+            changed.append((res["name"], "; ".join(why)))
+    if not changed or imageset is None:
+        return []
+    by_name = dict(zip(imageset.names, imageset.images))
+    out = []
+    for name, why in changed[:limit]:
+        img = by_name.get(name)
+        if img is None:
+            continue
+        pil = Image.fromarray(img)
+        pil.thumbnail((128, 128))
+        buf = io.BytesIO()
+        pil.convert("RGB").save(buf, format="JPEG", quality=80)
+        out.append({"name": name, "why": "shift" if why.startswith("shift") else "flip", "detail": why,
+                    "data_uri": "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()})
+    return out
+
+
+def audit(model, *, images=None, input_shape=None, run: bool = True, provider: str = "auto",
+          pairs_per_image: int = 5, seed: int = 0, preset: str = "imagenet", input_size=None,
+          gates: Gates | None = None, baseline=None, progress=None, thumbnails: bool = True) -> AuditReport:
+    """Weights, padding and (unless ``run`` is False) consistency of ``model``, checked against ``gates``.
+
+    Parameters
+    ----------
+    model : path or LoadedModel
+    images : folder, file, ImageSet or None (the shipped sample photos)
+    input_shape : sequence of int, optional
+        For the padding diagnosis when the model's input size is symbolic.
+    baseline : dict or path, optional
+        An earlier ``onnxsym.audit/1`` report, for the drop gates and the deltas.
+
+    Returns
+    -------
+    AuditReport
+        ``exit_code`` is 0 (all gates pass), 1 (a gate failed) or the code of the error that
+        stopped the consistency part (2 input, 3 runtime).
+    """
+    from .loading import LoadedModel, load_model
+    from .weights import analyze_weights
+
+    gates = (gates or Gates()).validate()
+    t0 = time.perf_counter()
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    if baseline is not None and not isinstance(baseline, dict):
+        baseline = _read_json(baseline, "--baseline")
+    wrep = analyze_weights(loaded, input_shape=input_shape, padding=True)
+    weights = wrep.to_dict()
+    padding = weights.pop("padding", None)
+    t1 = time.perf_counter()
+    base = baseline_facts(baseline, weights) if baseline is not None else None
+
+    cons_dict, error, error_code, imageset, thumbs = None, None, 0, None, []
+    if run:
+        from .consistency import measure_consistency
+        from .images import load_images
+
+        try:
+            imageset = load_images(images)
+            crep = measure_consistency(loaded, imageset, provider=provider, pairs_per_image=pairs_per_image,
+                                       seed=seed, preset=preset, input_size=input_size, progress=progress)
+            cons_dict = crep.to_dict()
+            if thumbnails:
+                thumbs = _thumbnails(imageset, cons_dict.get("per_image", []))
+        except OnnxsymError as err:
+            error, error_code = str(err), err.exit_code
+            cons_dict = {"error": error, "exit_code": error_code}
+    t2 = time.perf_counter()
+
+    s = wrep.summary
+    shift, flip = _consistency_facts(cons_dict)
+    low = [r.id for r in wrep.layers if r.symmetry is not None and r.symmetry < gates.asymmetry_below]
+    facts = {"median_symmetry": s.internal.get("median_symmetry"), "asymmetric_layers": low,
+             "shift_consistency": shift, "flip_consistency": flip, "consistency_error": error,
+             "uneven_strided": _uneven_strided(padding), "baseline": base}
+    results = evaluate(gates, facts)
+    verdict = "PASSED" if all(g.passed for g in results) else "FAILED"
+    if error_code:
+        verdict = "ERROR"
+    line = summary_line(verdict, s, cons_dict, results, time.perf_counter() - t0)
+
+    providers = cons_dict.get("providers") if cons_dict and "error" not in cons_dict else None
+    data = {
+        "schema": SCHEMA,
+        "provenance": {
+            "onnxsym_version": __version__, "model": str(loaded.path), "sha256": loaded.sha256(),
+            "size_bytes": int(loaded.size_bytes),
+            "external_bytes": int(getattr(loaded, "external_bytes", 0)),
+            "producer": weights["model"]["producer"], "ir_version": weights["model"]["ir_version"],
+            "opsets": weights["model"]["opsets"], "providers": providers,
+            "seed": seed if run else None, "pairs_per_image": pairs_per_image if run else None,
+            "images": (cons_dict or {}).get("images") if run else None,
+            "timings": {"weights_s": round(t1 - t0, 3), "consistency_s": round(t2 - t1, 3),
+                        "total_s": round(time.perf_counter() - t0, 3)},
+        },
+        "weights": weights,
+        "padding": padding,
+        "consistency": cons_dict,
+        "thumbnails": thumbs,
+        "gates": [asdict(g) for g in results],
+        "gate_settings": asdict(gates),
+        "baseline": base,
+        "verdict": verdict,
+        "summary_line": line,
+    }
+    if base is not None and baseline is not None:
+        data["deltas"] = compare_docs(baseline, data)
+    return AuditReport(data, results, verdict, line, error, error_code, wrep)
+
+
+def summary_line(verdict, s, cons, results, seconds) -> str:
+    """``PASSED | symmetry 0.79 (baseline 0.41) | shift 84.1 % ±2.3 | flip 91.0 % ±3.1 | 12.3 s``."""
+    parts = [verdict]
+    med = s.internal.get("median_symmetry")
+    parts.append(f"symmetry {med:.2f} (baseline {s.baseline['median_mean']:.2f})" if med is not None
+                 else "symmetry n/a")
+    if cons and "error" not in cons:
+        for kind in ("shift", "flip"):
+            part = cons.get(kind) or {}
+            v, ci = part.get("consistency"), part.get("ci95")
+            if v is None:
+                parts.append(f"{kind} n/a")
+            elif ci and None not in ci:
+                parts.append(f"{kind} {100 * v:.1f} % ±{100 * max(v - ci[0], ci[1] - v):.1f}")
+            else:
+                parts.append(f"{kind} {100 * v:.1f} %")
+    elif cons:
+        parts.append("consistency failed")
+    else:
+        parts.append("consistency not run")
+    failed = [g.name for g in results if not g.passed]
+    if failed:
+        parts.append("failed: " + ", ".join(failed))
+    parts.append(f"{seconds:.1f} s")
+    return " | ".join(parts)
+
+
+def _read_json(path, what):
+    p = Path(path)
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{what} {p}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputError(f"{what} {p}: not a JSON report ({' '.join(str(err).split())[:100]})") from None
+
+
+def load_report(source) -> dict:
+    """A report for ``compare``: a JSON file (audit/1 or weights/1) or an .onnx model (analysed now)."""
+    p = Path(source)
+    if p.suffix.lower() == ".json":
+        doc = _read_json(p, "report")
+        if doc.get("schema") not in (SCHEMA, "onnxsym.weights/1"):
+            raise InputError(f"{p}: schema {doc.get('schema')!r} is not {SCHEMA} or onnxsym.weights/1")
+        return doc
+    from .weights import analyze_weights
+
+    return analyze_weights(p).to_dict()
+
+
+def compare_docs(a: dict, b: dict) -> dict:
+    """Per-layer and summary deltas between two reports (b − a), layers matched by shape and order."""
+    wa = a.get("weights", a) if a.get("schema") == SCHEMA else a
+    wb = b.get("weights", b) if b.get("schema") == SCHEMA else b
+    la, lb = wa.get("layers", []), wb.get("layers", [])
+    rows = []
+    for i, j in match_layers(la, lb):
+        ra, rb = la[i], lb[j]
+        sa, sb = ra.get("symmetry"), rb.get("symmetry")
+        rows.append({"a": ra.get("id"), "b": rb.get("id"), "kernel_shape": rb.get("kernel_shape"),
+                     "symmetry_a": sa, "symmetry_b": sb,
+                     "delta": None if sa is None or sb is None else round(sb - sa, 6)})
+    ma = (wa.get("summary") or {}).get("internal", {}).get("median_symmetry")
+    mb = (wb.get("summary") or {}).get("internal", {}).get("median_symmetry")
+    summary = {"median_symmetry": [ma, mb, None if ma is None or mb is None else round(mb - ma, 6)],
+               "matched_layers": len(rows), "layers_a": len(la), "layers_b": len(lb)}
+    for kind in ("shift", "flip"):
+        ca = _consistency_facts(a.get("consistency"))[0 if kind == "shift" else 1] if a.get("schema") == SCHEMA else None
+        cb = _consistency_facts(b.get("consistency"))[0 if kind == "shift" else 1] if b.get("schema") == SCHEMA else None
+        summary[f"{kind}_consistency"] = [ca, cb, None if ca is None or cb is None else round(cb - ca, 6)]
+    return {"summary": summary, "layers": rows}

@@ -1,0 +1,253 @@
+"""The click command line: parse arguments, call the library, render, map errors to exit codes.
+
+Exit codes: 0 all good, 1 a gate failed, 2 bad input or usage, 3 the runtime failed.
+Heavy modules are imported inside the commands so ``onnxsym --version`` stays fast.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_INPUT, EXIT_RUNTIME, OnnxsymError
+
+
+def _fail(message: str, code: int):
+    click.echo(f"onnxsym: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    """Turn library errors into one line on stderr and their exit code; no tracebacks.
+
+    Set ONNXSYM_DEBUG=1 to see the traceback of an unexpected error.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except OnnxsymError as err:
+            _fail(str(err), err.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except MemoryError:
+            _fail("out of memory", EXIT_RUNTIME)
+        except Exception as err:  # a bug: still one line unless debugging
+            if os.environ.get("ONNXSYM_DEBUG"):
+                raise
+            _fail(f"internal error: {type(err).__name__}: {' '.join(str(err).split())} "
+                  "(set ONNXSYM_DEBUG=1 for the traceback)", EXIT_RUNTIME)
+
+    return wrapper
+
+
+def emit(text: str, output: str | None):
+    """Print ``text`` or write it atomically to ``output``."""
+    if output:
+        from .report.files import write_atomic
+
+        write_atomic(output, text if text.endswith("\n") else text + "\n")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+class _Group(click.Group):
+    def main(self, *args, **kwargs):
+        # click's own usage errors exit 2 already; keep that, it matches our "bad usage" code.
+        return super().main(*args, **kwargs)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="onnxsym")
+def main():
+    """Audit convolutional networks through their ONNX files.
+
+    \b
+    Exit codes: 0 all good, 1 a gate failed, 2 bad input or usage,
+    3 the runtime (onnxruntime) failed.
+    """
+
+
+# ---- commands (each: parse, call the library, render) ----------------------------------------
+# weights: below.  padding, consistency, audit, compare: added by their modules' authors.
+
+
+def parse_shape(text):
+    """``1x3x224x224`` (or commas) → tuple of ints; validation of values is the library's job."""
+    if text is None:
+        return None
+    from .errors import InputError
+
+    parts = [p for p in text.lower().replace(",", "x").replace("×", "x").split("x") if p.strip()]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"--input-shape {text!r} is not a shape like 1x3x224x224") from None
+
+
+@main.command("weights")
+@click.argument("model", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--input-shape", help="Input shape (e.g. 1x3x224x224) for the padding section; "
+              "by default the model's static shape is used when it has one.")
+@click.option("--per-kernel/--no-per-kernel", default=True, show_default=True,
+              help="Also score every individual kernel W[n, c].")
+@handle_errors
+def weights_cmd(model, fmt, output, input_shape, per_kernel):
+    """Mean-kernel symmetry of every convolution in MODEL (an .onnx file)."""
+    from .weights import analyze_weights
+
+    report = analyze_weights(model, per_kernel=per_kernel, input_shape=parse_shape(input_shape),
+                             padding=True)
+    if not report.layers:
+        click.echo(f"onnxsym: {model} has no convolutions (Conv, ConvTranspose, QLinearConv, "
+                   "ConvInteger, FusedConv): nothing to analyse", err=True)
+    from .report import weights_render as render
+
+    text = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv}[fmt](report)
+    emit(text, output)
+
+
+# ---- consistency (shift / flip consistency with onnxruntime) -------------------------------
+class _ProgressBar:
+    """A progress line on stderr, only on a terminal and only once a run has taken a few seconds."""
+
+    def __init__(self, delay: float = 2.0):
+        import time
+
+        self._time = time.monotonic
+        self.start = self._time()
+        self.delay = delay
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int):
+        if not self.enabled:
+            return
+        elapsed = self._time() - self.start
+        if elapsed < self.delay and done < total:
+            return
+        if not self.shown and done >= total:
+            return  # finished before the delay: never show a bar
+        self.shown = True
+        width = 30
+        frac = done / total if total else 1.0
+        bar = "#" * int(frac * width)
+        rate = done / elapsed if elapsed > 0 else 0.0
+        sys.stderr.write(f"\rconsistency [{bar:<{width}}] {done}/{total} inputs {rate:.0f}/s")
+        sys.stderr.flush()
+
+    def close(self):
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@main.command("consistency")
+@click.argument("model", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--images", "images", type=click.Path(path_type=str),
+              help="A folder of JPEG/PNG (recursive), an image, or a .npy/.npz array "
+              "[N,H,W,3]; default: the photos shipped in onnxsym/samples.")
+@click.option("--provider", type=click.Choice(["auto", "cuda", "cpu"]), default="auto",
+              show_default=True, help="auto: CUDA then CPU (a fallback is reported); "
+              "cuda: fail (exit 3) without CUDA.")
+@click.option("--pairs-per-image", type=int, default=5, show_default=True,
+              help="Random crop pairs per image for shift consistency.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the crop offsets.")
+@click.option("--input-size", help="Spatial size (N or HxW) for a model with symbolic H, W.")
+@click.option("--preset", type=click.Choice(["imagenet", "unit", "symmetric", "symmetric-tf", "raw"]),
+              default="imagenet", show_default=True,
+              help="Normalisation: imagenet mean/std, unit [0,1], symmetric (x-127.5)/127.5, "
+              "symmetric-tf (x-127)/128, raw 0-255.")
+@click.option("--bgr", is_flag=True, help="Feed channels in BGR order (default RGB).")
+@click.option("--vertical", is_flag=True, help="Also measure vertical-flip consistency.")
+@click.option("--batch-size", type=int, default=None,
+              help="Inputs per onnxruntime run (default 32; a fixed batch dimension wins).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the report to FILE (atomically) instead of stdout.")
+@handle_errors
+def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr,
+                    vertical, batch_size, fmt, output):
+    """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
+    from .consistency import measure_consistency
+    from .report import consistency_render as render
+
+    bar = _ProgressBar()
+    try:
+        report = measure_consistency(
+            model, images, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
+            input_size=input_size, preset=preset, channel_order="bgr" if bgr else "rgb",
+            batch_size=batch_size, vertical=vertical, progress=bar)
+    finally:
+        bar.close()
+    if report.provider_fallback:
+        click.echo(f"onnxsym: warning: {report.provider_fallback}", err=True)
+    for w in report.warnings:
+        click.echo(f"onnxsym: warning: {w}", err=True)
+    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)
+    if output or fmt == "json":
+        click.echo(render.summary_line(report), err=True)
+
+
+# ---- padding (which downsampling layers pad unevenly; input sizes that pad evenly) ----------
+def _padding_skews(loaded, path):
+    """``({layer id: skew}, note)`` from the weights report; no skews (and why) when unavailable."""
+    try:
+        from .weights import analyze_weights
+    except ImportError:
+        return None, "skew not checked: the weights module is not available"
+    try:
+        wr = analyze_weights(loaded if hasattr(loaded, "model") else path, per_kernel=False)
+    except OnnxsymError as err:
+        return None, f"skew not checked: {err}"
+    skews = {row.id: tuple(row.skew) for row in wr.layers if getattr(row, "skew", None) is not None}
+    return skews, None
+
+
+@main.command("padding")
+@click.argument("model", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--input-shape", metavar="SHAPE",
+              help="The image input's shape as the model declares it (1x3x224x224; NHWC models "
+                   "1x224x224x3), or just HxW when the layout is known. Default: the model's own.")
+@click.option("--layout", type=click.Choice(["NCHW", "NHWC", "NCW", "NWC", "NCDHW", "NDHWC"],
+                                            case_sensitive=False),
+              help="The input's layout, when the graph does not show it.")
+@click.option("--suggest/--no-suggest", default=True, show_default=True,
+              help="Search input sizes at which every strided layer pads evenly.")
+@click.option("--range", "size_range", metavar="LO:HI",
+              help="Sizes to search, inclusive (default: nominal ± 32).")
+@click.option("--skew/--no-skew", default=True, show_default=True,
+              help="Read the weights to check whether each uneven conv leans toward its padded side.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the report to FILE (atomically) instead of stdout.")
+@handle_errors
+def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, output):
+    """Effective padding of every conv and pool in MODEL; uneven layers; sizes that fix them."""
+    from .padding import analyze_padding
+    from .shapes import as_model_proto
+
+    _, loaded = as_model_proto(model)
+    report = analyze_padding(loaded, input_shape, suggest=suggest, size_range=size_range, layout=layout)
+    if not report.layers:
+        click.echo(f"onnxsym: {model} has no convolutions or pools: nothing to analyse", err=True)
+    elif skew and any(r.kind == "conv" for r in report.layers):
+        skews, note = _padding_skews(loaded, model)
+        if skews is not None:
+            report.attach_skews(skews)
+        if note:
+            report.notes.append(note)
+    emit(report.to_json() if fmt == "json" else report.render_table(), output)
+    if output or fmt == "json":
+        click.echo(report.summary_line, err=True)

@@ -1,0 +1,64 @@
+"""Walk every node of a model: the main graph, nested subgraphs (If/Loop/Scan bodies) and
+model-local functions, with a stable id and a readable graph path for each node."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import onnx
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """One node and where it sits.
+
+    Attributes
+    ----------
+    id : str
+        Stable id: the node's name when it is non-empty and unique in the model, otherwise
+        ``"<op_type>_<k>"`` with k the node's index in the walk order (the order of this walk:
+        main graph first, each subgraph right after the node that owns it, then functions).
+    path : str
+        ``"main"``, ``"main/<node>.<attr>"`` for a subgraph, ``"function:<domain>.<name>"``.
+    index : int
+        Position in the walk.
+    node : onnx.NodeProto
+    graph : onnx.GraphProto or onnx.FunctionProto
+        The scope the node lives in.
+    scopes : tuple
+        The enclosing graphs, outermost first, ending with ``graph`` (for outer-scope lookups).
+    """
+
+    id: str
+    path: str
+    index: int
+    node: onnx.NodeProto
+    graph: object
+    scopes: tuple
+
+
+def _walk_graph(graph, path, scopes, out):
+    scopes = scopes + (graph,)
+    for node in graph.node:
+        out.append((path, node, graph, scopes))
+        for attr in node.attribute:
+            label = node.name or node.op_type
+            if attr.type == onnx.AttributeProto.GRAPH:
+                _walk_graph(attr.g, f"{path}/{label}.{attr.name}", scopes, out)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for k, g in enumerate(attr.graphs):
+                    _walk_graph(g, f"{path}/{label}.{attr.name}[{k}]", scopes, out)
+
+
+def walk_nodes(model: onnx.ModelProto) -> list[NodeRef]:
+    """Every node of ``model`` in a deterministic order, each with a stable id."""
+    raw: list = []
+    _walk_graph(model.graph, "main", (), raw)
+    for fn in model.functions:
+        _walk_graph(fn, f"function:{fn.domain}.{fn.name}" if fn.domain else f"function:{fn.name}", (), raw)
+    names = Counter(n.name for _, n, _, _ in raw if n.name)
+    refs = []
+    for i, (path, node, graph, scopes) in enumerate(raw):
+        nid = node.name if node.name and names[node.name] == 1 else f"{node.op_type}_{i}"
+        refs.append(NodeRef(nid, path, i, node, graph, scopes))
+    return refs

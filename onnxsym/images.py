@@ -1,0 +1,376 @@
+"""The input side: which input is the image, its layout/size/dtype, normalisation, image sources.
+
+* :func:`input_spec` reads the model's inputs (from an onnxruntime session) and finds the image:
+  rank 4, layout NCHW or NHWC (a TF export has NHWC), spatial size static or from ``input_size``
+  (never silently 1), dtype float32/float16/float64/uint8, batch fixed or dynamic. Other inputs are
+  an error unless the caller feeds them.
+* :data:`PRESETS` - normalisation of 0-255 RGB pixels: ``imagenet`` (mean/std, the default),
+  ``unit`` [0, 1], ``symmetric`` (x-127.5)/127.5, ``symmetric-tf`` (x-127)/128 (TF/EfficientNet-Lite),
+  ``raw`` 0-255.
+* :func:`load_images` - a folder of JPEG/PNG (recursive, sorted; unreadable files listed and
+  skipped), a single image file, ``.npy``/``.npz`` arrays, or (default) the photos shipped in
+  ``onnxsym/samples``. Images come back as uint8 RGB arrays [H, W, 3].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+MIN_IMAGE_SIDE = 8  # a static spatial size below this is not an image input
+
+# name -> (mean, std) applied as (x - mean) / std to RGB values in 0..255, and a description.
+PRESETS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float], str]] = {
+    "imagenet": ((0.485 * 255, 0.456 * 255, 0.406 * 255), (0.229 * 255, 0.224 * 255, 0.225 * 255),
+                 "x/255, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)"),
+    "unit": ((0.0, 0.0, 0.0), (255.0, 255.0, 255.0), "x/255, range [0, 1]"),
+    "symmetric": ((127.5, 127.5, 127.5), (127.5, 127.5, 127.5), "(x-127.5)/127.5, range [-1, 1]"),
+    "symmetric-tf": ((127.0, 127.0, 127.0), (128.0, 128.0, 128.0),
+                     "(x-127)/128 (TF / EfficientNet-Lite style)"),
+    "raw": ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0), "raw pixel values 0-255"),
+}
+
+_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
+           "tensor(double)": np.float64, "tensor(uint8)": np.uint8}
+
+
+@dataclass
+class InputSpec:
+    """How to feed images to the model."""
+
+    name: str
+    layout: str                 # "NCHW" | "NHWC"
+    height: int
+    width: int
+    channels: int              # 3 (RGB/BGR) or 1 (grey)
+    dtype: str                 # numpy dtype name: float32 | float16 | float64 | uint8
+    batch: int | None          # fixed batch size, or None when dynamic
+    shape: list                # the declared shape, symbolic dims as strings
+    size_from: str             # "model" | "--input-size"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.height, self.width
+
+
+def _dim(d):
+    return d if isinstance(d, int) and d > 0 else None
+
+
+def _parse_size(input_size):
+    if input_size is None:
+        return None
+    if isinstance(input_size, int):
+        h = w = input_size
+    elif isinstance(input_size, str):
+        parts = input_size.lower().replace(",", "x").split("x")
+        try:
+            vals = [int(p) for p in parts]
+        except ValueError:
+            raise InputError(f"--input-size {input_size!r}: expected N or HxW") from None
+        h, w = (vals[0], vals[0]) if len(vals) == 1 else (vals[0], vals[1]) if len(vals) == 2 else (0, 0)
+    else:
+        h, w = (int(input_size[0]), int(input_size[1]))
+    if h < MIN_IMAGE_SIDE or w < MIN_IMAGE_SIDE:
+        raise InputError(f"--input-size {input_size!r}: each side must be at least {MIN_IMAGE_SIDE}")
+    return h, w
+
+
+def input_spec(inputs, input_size=None, feeds=None) -> InputSpec:
+    """Find the image input among ``inputs`` (onnxruntime NodeArgs: .name, .shape, .type).
+
+    ``feeds``: names of inputs the caller provides itself; every other non-image input is an error.
+    """
+    feeds = set(feeds or ())
+    size = _parse_size(input_size)
+    candidates = [i for i in inputs if i.name not in feeds]
+    if not candidates:
+        raise InputError("the model has no input left for the images (all inputs are fed)")
+    rank4 = [i for i in candidates if i.shape is not None and len(i.shape) == 4]
+    if not rank4:
+        desc = ", ".join(f"{i.name} {list(i.shape or [])} {i.type}" for i in candidates)
+        raise InputError(f"the model's input is not an image (expected rank 4, NCHW or NHWC): {desc}")
+    if len(rank4) > 1:
+        names = ", ".join(i.name for i in rank4)
+        raise InputError(f"the model has several rank-4 inputs ({names}); cannot tell which is the image")
+    img = rank4[0]
+    others = [i.name for i in candidates if i is not img]
+    if others:
+        raise InputError(f"the model has inputs besides the image {img.name!r} that nobody feeds: "
+                         f"{', '.join(others)}")
+    if img.type not in _DTYPES:
+        raise InputError(f"the model's input {img.name!r} has type {img.type}; an image input must "
+                         "be float32, float16, float64 or uint8")
+    shape = list(img.shape)
+    shown = [d if _dim(d) else str(d) for d in shape]
+    c1, c3 = _dim(shape[1]), _dim(shape[3])
+    notes = []
+    if c1 in (1, 3) and c3 not in (1, 3):
+        layout = "NCHW"
+    elif c3 in (1, 3) and c1 not in (1, 3):
+        layout = "NHWC"
+    elif c1 in (1, 3) and c3 in (1, 3):
+        layout = "NCHW"
+        notes.append(f"input {img.name!r} {shown}: layout ambiguous, assumed NCHW")
+    elif c1 is None and c3 is None:
+        layout = "NCHW"
+        notes.append(f"input {img.name!r} {shown}: channel dimension symbolic, assumed NCHW with 3 channels")
+    else:
+        raise InputError(f"the model's input {img.name!r} {shown} is not an image: no dimension of "
+                         "size 1 or 3 for the channels in position 1 (NCHW) or 3 (NHWC)")
+    channels = (c1 if layout == "NCHW" else c3) or 3
+    hdim, wdim = (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
+    h, w = _dim(hdim), _dim(wdim)
+    if h is not None and w is not None:
+        if h < MIN_IMAGE_SIDE or w < MIN_IMAGE_SIDE:
+            raise InputError(f"the model's input {img.name!r} {shown} has spatial size {h}x{w}; "
+                             "that is not an image")
+        if size is not None and size != (h, w):
+            raise InputError(f"--input-size {size[0]}x{size[1]} does not match the model's fixed "
+                             f"input size {h}x{w} ({img.name!r} {shown})")
+        size_from = "model"
+    else:
+        if size is None:
+            raise InputError(f"the model's input {img.name!r} {shown} has a symbolic spatial size; "
+                             "pass --input-size (e.g. 224)")
+        if (h is not None and h != size[0]) or (w is not None and w != size[1]):
+            raise InputError(f"--input-size {size[0]}x{size[1]} does not match the model's input "
+                             f"{img.name!r} {shown}")
+        h, w = size
+        size_from = "--input-size"
+    return InputSpec(name=img.name, layout=layout, height=h, width=w, channels=channels,
+                     dtype=np.dtype(_DTYPES[img.type]).name, batch=_dim(shape[0]), shape=shown,
+                     size_from=size_from, notes=notes)
+
+
+def check_preset(preset: str) -> str:
+    preset = (preset or "imagenet").lower()
+    if preset not in PRESETS:
+        raise InputError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
+    return preset
+
+
+class Normalizer:
+    """uint8 RGB batch [B, H, W, 3] -> the model's tensor (layout, channels, dtype, preset, order)."""
+
+    def __init__(self, spec: InputSpec, preset: str = "imagenet", channel_order: str = "rgb"):
+        self.spec = spec
+        self.preset = check_preset(preset)
+        order = (channel_order or "rgb").lower()
+        if order not in ("rgb", "bgr"):
+            raise InputError(f"unknown channel order {channel_order!r}: use rgb or bgr")
+        self.channel_order = order
+        self.notes: list[str] = []
+        mean, std, _ = PRESETS[self.preset]
+        mean, std = np.array(mean, np.float32), np.array(std, np.float32)
+        if order == "bgr":
+            mean, std = mean[::-1].copy(), std[::-1].copy()
+        if spec.channels == 1:
+            mean, std = mean.mean(keepdims=True), std.mean(keepdims=True)
+        self.scale = (1.0 / std).astype(np.float32)
+        self.offset = (-mean / std).astype(np.float32)
+        if spec.dtype == "uint8" and self.preset != "raw":
+            self.notes.append(f"the model takes uint8 pixels: fed raw 0-255 values, preset "
+                              f"{self.preset!r} not applied (the model normalises itself)")
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        """``batch``: uint8 [B, H, W, 3] RGB (any strides, e.g. mirrored views)."""
+        if self.channel_order == "bgr":
+            batch = batch[..., ::-1]
+        if self.spec.channels == 1:
+            batch = (batch.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+            if self.spec.dtype == "uint8":
+                batch = np.clip(np.rint(batch), 0, 255).astype(np.uint8)
+        if self.spec.dtype == "uint8":
+            out = batch
+        else:
+            out = batch.astype(np.float32)
+            out *= self.scale
+            out += self.offset
+            if self.spec.dtype != "float32":
+                out = out.astype(self.spec.dtype)
+        if self.spec.layout == "NCHW":
+            out = out.transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(out)
+
+
+# ---------------------------------------------------------------------------------- sources
+class UnreadableImage(Exception):
+    """An image file whose header looked fine but whose pixels cannot be decoded."""
+
+
+@dataclass
+class ImageSet:
+    """Images by name; files are decoded lazily (``load(i)``) so a large folder is not held in memory.
+
+    ``skipped`` lists (name, reason) for files that could not be read: found when listing (bad
+    header) or later when decoding (a consumer appends to it).
+    """
+
+    names: list[str]
+    sources: list               # Path (decoded on demand) or a uint8 array [H, W, 3]
+    source: str
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.sources)
+
+    def load(self, i: int) -> np.ndarray:
+        """uint8 RGB [H, W, 3]; raises UnreadableImage for a file that cannot be decoded."""
+        src = self.sources[i]
+        if isinstance(src, np.ndarray):
+            return src
+        try:
+            arr = _decode(src)
+        except Exception as err:  # PIL raises many types for broken files
+            raise UnreadableImage(" ".join(str(err).split())[:200] or type(err).__name__) from None
+        if arr.ndim != 3 or min(arr.shape[:2]) < 1:
+            raise UnreadableImage("empty image")
+        return arr
+
+
+def _samples_dir():
+    from importlib import resources
+
+    return resources.files("onnxsym") / "samples"
+
+
+def _decode(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()
+        if im.mode != "RGB":
+            if im.mode in ("RGBA", "LA", "P") or "transparency" in im.info:
+                im = im.convert("RGBA")
+                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(bg, im)
+            im = im.convert("RGB")
+        return np.asarray(im, dtype=np.uint8)
+
+
+def _from_files(files, root, source) -> ImageSet:
+    """List readable-looking files (header check only: cheap); the pixels are decoded later."""
+    from PIL import Image
+
+    names, sources, skipped = [], [], []
+    for f in files:
+        name = str(Path(f).relative_to(root)) if root is not None else Path(f).name
+        try:
+            with Image.open(f) as im:
+                w, h = im.size
+            if w < 1 or h < 1:
+                raise ValueError("empty image")
+        except Exception as err:  # not an image, truncated header, permission denied ...
+            skipped.append((name, " ".join(str(err).split())[:200] or type(err).__name__))
+            continue
+        names.append(name)
+        sources.append(Path(f))
+    return ImageSet(names=names, sources=sources, source=source, skipped=skipped)
+
+
+def _array_to_images(arr: np.ndarray, label: str) -> tuple[list, list[str]]:
+    arr = np.asarray(arr)
+    notes = []
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4:
+        raise InputError(f"{label}: expected images [N, H, W, 3] or [N, 3, H, W], got shape {list(arr.shape)}")
+    if arr.shape[-1] in (1, 3):
+        pass
+    elif arr.shape[1] in (1, 3):
+        arr = arr.transpose(0, 2, 3, 1)
+    else:
+        raise InputError(f"{label}: no channel axis of size 1 or 3 in shape {list(arr.shape)}")
+    if arr.dtype != np.uint8:
+        if not np.issubdtype(arr.dtype, np.number) or arr.dtype.kind == "c":
+            raise InputError(f"{label}: unsupported array dtype {arr.dtype}")
+        a = arr.astype(np.float64)
+        if not np.isfinite(a).all():
+            raise InputError(f"{label}: array holds NaN or infinite values")
+        if a.size and a.min() >= 0 and a.max() <= 1.0:
+            a = a * 255.0
+            notes.append(f"{label}: float values in [0, 1] scaled to 0-255")
+        elif a.size and (a.min() < 0 or a.max() > 255):
+            raise InputError(f"{label}: values in [{a.min():g}, {a.max():g}]; expected 0-255 or 0-1 pixels")
+        arr = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    return [np.ascontiguousarray(x) for x in arr], notes
+
+
+def load_images(source=None) -> ImageSet:
+    """Images from a folder, an image file, a .npy/.npz file, or (None) the shipped samples."""
+    if source is None:
+        root = _samples_dir()
+        files = sorted((p for p in root.iterdir() if p.name.lower().endswith(IMAGE_SUFFIXES)),
+                       key=lambda p: p.name)
+        result = _from_files(files, None, "onnxsym/samples (shipped photos)")
+        if not files:
+            raise InputError("no images given and the shipped samples (onnxsym/samples) are missing")
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"images not found: {path}")
+        if path.is_dir():
+            files = sorted((p for p in path.rglob("*")
+                            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                           key=lambda p: str(p.relative_to(path)))
+            if not files:
+                raise InputError(f"no images found in {path} (looked for "
+                                 f"{', '.join(IMAGE_SUFFIXES)} recursively)")
+            result = _from_files(files, path, str(path))
+        elif path.suffix.lower() in (".npy", ".npz"):
+            images, names, notes = [], [], []  # arrays are small enough to hold
+            try:
+                data = np.load(path, allow_pickle=False)
+            except Exception as err:
+                raise InputError(f"cannot read {path}: {' '.join(str(err).split())}") from None
+            arrays = [(path.name, data)] if isinstance(data, np.ndarray) else \
+                [(f"{path.name}:{k}", data[k]) for k in sorted(data.files)]
+            for label, arr in arrays:
+                imgs, n = _array_to_images(arr, label)
+                images += imgs
+                notes += n
+                names += [f"{label}[{i}]" for i in range(len(imgs))]
+            result = ImageSet(names=names, sources=images, source=str(path), notes=notes)
+            if not images:
+                raise InputError(f"no images found in {path}")
+        elif path.suffix.lower() in IMAGE_SUFFIXES:
+            result = _from_files([path], None, str(path))
+        else:
+            raise InputError(f"--images {path}: expected a folder, an image (.jpg/.png) or .npy/.npz")
+    if not len(result):
+        shown = "; ".join(f"{n}: {r}" for n, r in result.skipped[:3])
+        raise InputError(f"none of the {len(result.skipped)} image file(s) in {result.source} could be "
+                         f"read ({shown}{' ...' if len(result.skipped) > 3 else ''})")
+    return result
+
+
+def resize_center_square(img: np.ndarray, side: tuple[int, int]) -> np.ndarray:
+    """Resize so the shorter side is max(side) (bilinear, antialiased) and centre-crop to ``side``.
+
+    ``side`` = (height, width). Used for the (size+32)^2 base image of the shift protocol.
+    """
+    from PIL import Image
+
+    th, tw = side
+    h, w = img.shape[:2]
+    target = max(th, tw)
+    scale = target / min(h, w)
+    # torchvision's Resize(int): the longer side is truncated, not rounded.
+    nh, nw = max(th, int(h * scale)), max(tw, int(w * scale))
+    if h <= w:
+        nh = target
+    else:
+        nw = target
+    if (nh, nw) != (h, w):
+        img = np.asarray(Image.fromarray(img).resize((nw, nh), Image.BILINEAR), dtype=np.uint8)
+    y0, x0 = int(round((nh - th) / 2.0)), int(round((nw - tw) / 2.0))  # torchvision CenterCrop
+    return np.ascontiguousarray(img[y0:y0 + th, x0:x0 + tw])

@@ -1,0 +1,343 @@
+"""Find every conv-like node of a model and resolve its effective float weight.
+
+A weight is resolved by evaluating the constant subgraph that produces it (onnx's reference
+evaluator, one node at a time, memoised) rather than by matching a few op chains: initializers,
+Constant nodes and any chain of deterministic ops over them (Cast, Transpose, Reshape,
+DequantizeLinear, Mul, Concat, Slice, ...) all fold the same way. A weight that depends on a
+runtime input (or on a random op) is reported as unresolved, with the reason.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from .graphwalk import NodeRef, walk_nodes
+
+#: op_type (domain-qualified for contrib ops) → index of the weight input.
+CONV_OPS = {
+    "Conv": 1,
+    "ConvTranspose": 1,
+    "DeformConv": 1,
+    "QLinearConv": 3,
+    "ConvInteger": 1,
+    "com.microsoft.FusedConv": 1,
+    "com.microsoft.QLinearConv": 3,
+    "com.microsoft.NhwcFusedConv": 1,
+}
+_RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+               "Multinomial", "Bernoulli", "Dropout"}
+_MAX_FOLD_DEPTH = 64
+
+
+def op_key(node: onnx.NodeProto) -> str:
+    """``op_type`` for the default domain, ``domain.op_type`` otherwise."""
+    dom = node.domain
+    return node.op_type if dom in ("", "ai.onnx") else f"{dom}.{node.op_type}"
+
+
+@dataclass
+class ConvLayer:
+    """One conv-like node: geometry, where its weight comes from, and (lazily) its values.
+
+    ``weight`` is None when ``status == "unresolved"``; ``reason`` then says why.
+    Spatial attributes are per spatial axis; ``pads`` is ``[b0, b1, ..., e0, e1, ...]`` as in ONNX.
+    """
+
+    id: str
+    path: str
+    index: int
+    op_type: str
+    node_name: str
+    weight_name: str
+    weight_shape: tuple | None
+    kernel_shape: tuple | None
+    strides: tuple | None
+    pads: tuple | None
+    auto_pad: str
+    dilations: tuple | None
+    group: int
+    transposed: bool
+    depthwise: bool | None
+    weight_source: str = ""
+    weight_dtype: str = ""
+    overridable: bool = False
+    shared_with: list = field(default_factory=list)
+    followed_by: str = ""
+    status: str = "ok"
+    reason: str = ""
+    weight: np.ndarray | None = field(default=None, repr=False)
+
+
+class _Unresolved(Exception):
+    pass
+
+
+def _attrs(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _decode(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+class _Resolver:
+    """Evaluates constant values by name within a scope chain, memoising every value."""
+
+    def __init__(self, loaded, opsets):
+        self.loaded = loaded
+        self.opsets = opsets
+        self.memo = {}
+        self._scope_index = {}
+
+    # ---- scope indexes -------------------------------------------------------------------
+    def _index(self, graph):
+        key = id(graph)
+        idx = self._scope_index.get(key)
+        if idx is None:
+            producers = {}
+            for node in graph.node:
+                for out in node.output:
+                    if out:
+                        producers[out] = node
+            inits = {t.name: t for t in getattr(graph, "initializer", [])}
+            sparse = {t.values.name: t for t in getattr(graph, "sparse_initializer", [])}
+            inputs = set()
+            for inp in graph.input:
+                inputs.add(inp if isinstance(inp, str) else inp.name)
+            idx = (producers, inits, sparse, inputs)
+            self._scope_index[key] = idx
+        return idx
+
+    # ---- resolution ----------------------------------------------------------------------
+    def resolve(self, name, scopes, depth=0):
+        """Return ``(array, source description, overridable)`` or raise _Unresolved."""
+        if not name:
+            raise _Unresolved("the weight input is empty")
+        for level in range(len(scopes) - 1, -1, -1):
+            graph = scopes[level]
+            producers, inits, sparse, inputs = self._index(graph)
+            key = (id(graph), name)
+            if key in self.memo:
+                return self.memo[key]
+            if name in producers:
+                result = self._from_node(producers[name], name, scopes[: level + 1], depth)
+            elif name in inits:
+                tensor = inits[name]
+                arr = self.loaded.array(tensor)
+                origin = self._origin(tensor)
+                overridable = name in inputs
+                src = f"initializer '{name}' ({origin})"
+                if overridable:
+                    src += ", also a graph input: a caller can override it"
+                result = (arr, src, overridable)
+            elif name in sparse:
+                result = (self.loaded.sparse_array(sparse[name]), f"sparse initializer '{name}'", name in inputs)
+            elif name in inputs:
+                kind = "function parameter" if isinstance(graph, onnx.FunctionProto) else "graph input"
+                raise _Unresolved(f"weight comes from {kind} '{name}' at run time")
+            else:
+                continue  # look in the enclosing scope
+            self.memo[key] = result
+            return result
+        raise _Unresolved(f"value '{name}' is not produced by any node, initializer or input")
+
+    def _origin(self, tensor):
+        origin = getattr(self.loaded, "data_origin", None)
+        if origin is not None:
+            return origin(tensor)
+        return "external" if tensor.data_location == onnx.TensorProto.EXTERNAL else "embedded"
+
+    def _from_node(self, node, name, scopes, depth):
+        if depth > _MAX_FOLD_DEPTH:
+            raise _Unresolved("constant chain deeper than 64 ops")
+        op = node.op_type
+        if node.domain in ("", "ai.onnx") and op == "Constant":
+            return self._constant(node), f"Constant node '{node.name or name}'", False
+        if op in _RANDOM_OPS and op != "Dropout":
+            raise _Unresolved(f"weight is produced by random op {op}")
+        if node.domain not in ("", "ai.onnx"):
+            raise _Unresolved(f"weight is produced by {node.domain}.{op}, which onnxsym does not fold")
+        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
+            raise _Unresolved(f"weight is produced by control-flow op {op}")
+        feeds, sources, overridable = {}, [], False
+        for inp in node.input:
+            if not inp:
+                continue
+            try:
+                arr, src, ov = self.resolve(inp, scopes, depth + 1)
+            except _Unresolved as err:
+                raise _Unresolved(f"{err} (through {op})") from None
+            feeds[inp] = arr
+            sources.append(src)
+            overridable = overridable or ov
+        try:
+            outputs = _evaluate(node, feeds, self.opsets)
+        except Exception as err:  # the reference evaluator raises many kinds
+            raise _Unresolved(f"could not fold {op}: {' '.join(str(err).split())[:160]}") from None
+        src = f"{op}({', '.join(sources)})" if len(sources) > 1 else f"{sources[0]} → {op}" if sources else op
+        graph = scopes[-1]
+        for out_name, value in zip(node.output, outputs):
+            if out_name:
+                self.memo[(id(graph), out_name)] = (value, src, overridable)
+        return self.memo[(id(graph), name)]
+
+    def _constant(self, node):
+        a = node.attribute[0] if node.attribute else None
+        if a is None:
+            raise _Unresolved("Constant node without a value")
+        if a.name == "value":
+            return self.loaded.array(a.t)
+        if a.name == "sparse_value":
+            return self.loaded.sparse_array(a.sparse_tensor)
+        if a.name in ("value_float", "value_int"):
+            return np.array(a.f if a.name == "value_float" else a.i,
+                            dtype=np.float32 if a.name == "value_float" else np.int64)
+        if a.name in ("value_floats", "value_ints"):
+            return np.array(list(a.floats) if a.name == "value_floats" else list(a.ints),
+                            dtype=np.float32 if a.name == "value_floats" else np.int64)
+        raise _Unresolved(f"Constant with attribute {a.name} is not a numeric weight")
+
+
+def _evaluate(node, feeds, opsets):
+    from onnx.reference import ReferenceEvaluator
+
+    ev = ReferenceEvaluator(node, opsets=opsets)
+    outs = ev.run(None, {k: np.asarray(v) for k, v in feeds.items()})
+    return [np.asarray(o) for o in outs]
+
+
+def _dequantize(w, scale, zero_point, what):
+    """(q − zp)·scale with per-tensor or per-output-channel (axis 0) scale and zero point."""
+    w = w.astype(np.float64)
+    if zero_point is not None:
+        zp = np.asarray(zero_point).astype(np.float64)
+        w = w - (zp.reshape((-1,) + (1,) * (w.ndim - 1)) if zp.ndim == 1 and zp.size > 1 else zp.reshape(()) if zp.size == 1 else zp)
+    if scale is not None:
+        s = np.asarray(scale).astype(np.float64)
+        w = w * (s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.ndim == 1 and s.size > 1 else s.reshape(()) if s.size == 1 else s)
+    return w
+
+
+def _to_float(arr):
+    arr = np.asarray(arr)
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    if arr.dtype.kind in "fiub" or arr.dtype.name in ("bfloat16", "float8_e4m3fn", "float8_e4m3fnuz",
+                                                       "float8_e5m2", "float8_e5m2fnuz", "int4", "uint4",
+                                                       "float4_e2m1"):
+        return arr.astype(np.float64)
+    raise _Unresolved(f"weight has non-numeric dtype {arr.dtype}")
+
+
+def find_conv_layers(loaded, resolve_weights: bool = True) -> list[ConvLayer]:
+    """Every conv-like node of ``loaded.model`` in walk order, each with its weight resolved.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        From :func:`onnxsym.loading.load_model`.
+    resolve_weights : bool
+        When False only the geometry is filled in (no tensor is read).
+    """
+    model = loaded.model
+    opsets = {(o.domain or ""): int(o.version) for o in model.opset_import}
+    if "" not in opsets:
+        opsets[""] = 17
+    refs = walk_nodes(model)
+    consumers = _consumers(refs)
+    resolver = _Resolver(loaded, {k: v for k, v in opsets.items() if k in ("", "ai.onnx")})
+    layers = []
+    weight_users = defaultdict(list)
+    for ref in refs:
+        key = op_key(ref.node)
+        if key not in CONV_OPS:
+            continue
+        layer = _geometry(ref, key)
+        weight_users[(id(_owner_scope(ref, layer.weight_name, resolver)), layer.weight_name)].append(layer)
+        nxt = consumers.get((id(ref.graph), ref.node.output[0] if ref.node.output else ""), [])
+        layer.followed_by = ",".join(sorted({n.op_type for n in nxt}))
+        if resolve_weights:
+            _resolve_weight(layer, ref, resolver, key)
+        layers.append(layer)
+    for users in weight_users.values():
+        if len(users) > 1:
+            for layer in users:
+                layer.shared_with = [u.id for u in users if u is not layer]
+    return layers
+
+
+def _owner_scope(ref, name, resolver):
+    for graph in reversed(ref.scopes):
+        producers, inits, sparse, inputs = resolver._index(graph)
+        if name in producers or name in inits or name in sparse or name in inputs:
+            return graph
+    return ref.graph
+
+
+def _consumers(refs):
+    out = defaultdict(list)
+    for ref in refs:
+        for inp in ref.node.input:
+            out[(id(ref.graph), inp)].append(ref.node)
+    return out
+
+
+def _geometry(ref: NodeRef, key: str) -> ConvLayer:
+    node = ref.node
+    at = _attrs(node)
+    widx = CONV_OPS[key]
+    wname = node.input[widx] if len(node.input) > widx else ""
+    ks = tuple(at["kernel_shape"]) if "kernel_shape" in at else None
+    return ConvLayer(
+        id=ref.id, path=ref.path, index=ref.index, op_type=key, node_name=node.name,
+        weight_name=wname, weight_shape=None, kernel_shape=ks,
+        strides=tuple(at["strides"]) if "strides" in at else None,
+        pads=tuple(at["pads"]) if "pads" in at else None,
+        auto_pad=_decode(at.get("auto_pad", "NOTSET")) or "NOTSET",
+        dilations=tuple(at["dilations"]) if "dilations" in at else None,
+        group=int(at.get("group", 1)), transposed=key == "ConvTranspose", depthwise=None,
+    )
+
+
+def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: str):
+    node = ref.node
+    try:
+        arr, src, overridable = resolver.resolve(layer.weight_name, ref.scopes)
+        layer.weight_dtype = str(np.asarray(arr).dtype)
+        if key.endswith("QLinearConv"):
+            scale = _optional(resolver, node, 4, ref)
+            zp = _optional(resolver, node, 5, ref)
+            arr = _dequantize(np.asarray(arr), scale, zp, layer.id)
+            src += " → dequantized with its QLinearConv scale and zero point"
+        elif key == "ConvInteger":
+            zp = _optional(resolver, node, 3, ref)
+            arr = _dequantize(np.asarray(arr), None, zp, layer.id)
+            src += " → minus its ConvInteger zero point (no scale in the graph; S is scale-free)"
+        arr = _to_float(arr)
+    except _Unresolved as err:
+        layer.status, layer.reason = "unresolved", str(err)
+        return
+    if arr.ndim < 3:
+        layer.status, layer.reason = "unresolved", f"weight has shape {arr.shape}, not [N, C, k...]"
+        return
+    layer.weight = arr
+    layer.weight_shape = tuple(int(s) for s in arr.shape)
+    layer.weight_source = src
+    layer.overridable = overridable
+    if layer.kernel_shape is None:
+        layer.kernel_shape = layer.weight_shape[2:]
+    g = layer.group
+    if layer.transposed:
+        layer.depthwise = g > 1 and arr.shape[0] == g and arr.shape[1] == 1
+    else:
+        layer.depthwise = g > 1 and arr.shape[1] == 1 and arr.shape[0] % g == 0
+
+
+def _optional(resolver, node, idx, ref):
+    if len(node.input) > idx and node.input[idx]:
+        return np.asarray(resolver.resolve(node.input[idx], ref.scopes)[0])
+    return None

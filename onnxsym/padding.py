@@ -1,0 +1,1024 @@
+"""Convolution arithmetic: effective padding per side, uneven layers, input sizes that pad evenly.
+
+For a conv or pool with input size i, kernel k, dilation d (reach k_e = d(k−1)+1), stride s and
+pads p_begin, p_end (explicit ``pads``, or what onnxruntime computes for ``auto_pad``), the
+window positions cover ``span = i + p_begin + p_end − k_e`` in steps of s. The output has
+``floor(span/s) + 1`` positions (pools with ``ceil_mode``: ``ceil(span/s) + 1``, minus one when
+the last window would start inside the end padding — what onnxruntime and PyTorch do), and
+
+    unread = span − (out − 1)·s      rows/columns at the end never read (padding included);
+                                     negative for a ceil_mode pool whose last window reads past
+                                     the declared end padding
+    before = p_begin                 effective padding at the top/left
+    after  = p_end − unread          effective padding at the bottom/right; negative means real
+                                     rows/columns are dropped
+
+A layer pads evenly when ``before == after`` on every spatial axis. ``auto_pad`` follows
+onnxruntime: SAME_* pads ``max(0, (ceil(i/s) − 1)·s + k_e − i)`` in total, SAME_UPPER puts the odd
+pixel at the end, SAME_LOWER at the beginning (onnxruntime refuses SAME with dilation > 1).
+
+ConvTranspose is listed with different arithmetic: its pads crop the output, so nothing is left
+unread; its effective padding is that of the equivalent stride-1 conv over the zero-stuffed input,
+``k_e − 1 − p_begin`` before and ``k_e − 1 − p_end + output_padding`` after. Input size does not
+change it, so the size suggestions ignore ConvTranspose.
+
+Skew (from the weights report, ``(down, right)``): a strided conv whose padding is uneven "leans
+toward the padded side" when, on every uneven axis where the kernel is longer than 1, the sign of
+the skew component points to the side with more padding (negative = top/left).
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import onnx
+
+from .errors import InputError
+from .graphwalk import walk_nodes
+from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
+                     find_image_input, parse_shape, trace_layout)
+
+__all__ = ["analyze_padding", "PaddingReport", "PaddingLayer", "Suggestions", "axis_geometry",
+           "SCHEMA"]
+
+SCHEMA = "onnxsym.padding/1"
+DEFAULT_MARGIN = 32
+_SIDES = {1: (("left", "right"),),
+          2: (("top", "bottom"), ("left", "right")),
+          3: (("front", "back"), ("top", "bottom"), ("left", "right"))}
+_AXIS_NAMES = {1: ("width",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PaddingLayer:
+    """One conv or pool and its padding at the analysed input size.
+
+    Per-axis lists are in the layer's spatial order (H, W for 2-D; D, H, W for 3-D).
+
+    Attributes
+    ----------
+    id, path, op_type : str
+        ``id`` is the :func:`onnxsym.graphwalk.walk_nodes` id (joins with the weights report).
+    status : str
+        ``ok``; ``unknown`` (input size not inferred, see ``reason``); ``invalid`` (the input
+        is smaller than the kernel's reach or the attributes are inconsistent).
+    reason : str
+    kind : str
+        ``conv``, ``conv_transpose`` or ``pool``.
+    input_size, output_size : list of int or None
+        Spatial sizes (output: onnxruntime's arithmetic).
+    kernel, dilations, strides : list of int
+    auto_pad : str
+        NOTSET, SAME_UPPER, SAME_LOWER or VALID.
+    pads : list of int or None
+        As declared (ONNX order: all begins, then all ends); None when absent.
+    ceil_mode : bool or None
+        Pools only.
+    output_padding : list of int or None
+        ConvTranspose only.
+    pads_begin, pads_end : list of int or None
+        What onnxruntime pads (``auto_pad`` resolved).
+    unread : list of int or None
+        Trailing rows/columns (padding included) never read; negative when a ceil_mode pool
+        reads past the end padding. Always 0 for ConvTranspose.
+    before, after : list of int or None
+        Effective padding per axis; ``after`` < 0 means real pixels are dropped.
+    sides : dict or None
+        The same per side: ``top``/``bottom``/``left``/``right`` (1-D: left/right; 3-D also
+        front/back).
+    uneven : bool or None
+    direction : str
+        The side(s) with more padding, e.g. ``top-left``, ``bottom-right``, ``top``; "" when even.
+    strided : bool
+        Some stride > 1.
+    size_dependent : bool
+        Whether the input size can change the evenness (strided, not ConvTranspose).
+    skew : list of float or None
+        The mean kernel's skew from the weights report (convs only).
+    leans_toward_padding : bool or None
+        For uneven strided convs with a skew: whether it points to the more-padded side(s).
+    notes : list of str
+    """
+
+    id: str
+    path: str
+    op_type: str
+    kind: str
+    status: str = "ok"
+    reason: str = ""
+    input_size: list | None = None
+    output_size: list | None = None
+    kernel: list | None = None
+    dilations: list | None = None
+    strides: list | None = None
+    auto_pad: str = "NOTSET"
+    pads: list | None = None
+    ceil_mode: bool | None = None
+    output_padding: list | None = None
+    pads_begin: list | None = None
+    pads_end: list | None = None
+    unread: list | None = None
+    before: list | None = None
+    after: list | None = None
+    sides: dict | None = None
+    uneven: bool | None = None
+    direction: str = ""
+    strided: bool = False
+    size_dependent: bool = False
+    skew: list | None = None
+    leans_toward_padding: bool | None = None
+    notes: list = field(default_factory=list)
+
+
+@dataclass
+class Suggestions:
+    """Input sizes near the nominal one at which every strided layer pads evenly.
+
+    Attributes
+    ----------
+    nominal : list of int
+        The spatial size analysed (H, W).
+    axes : list of str
+        Names of the spatial axes (``height``, ``width``…), in the order of ``nominal``.
+    range : list of int
+        ``[lo, hi]`` searched (inclusive), per axis.
+    mode : str
+        ``square`` (all spatial sizes equal, varied together) or ``per-axis``.
+    sizes : list of list of int
+        Spatial sizes that pad every strided layer evenly, nearest first (per-axis mode: the
+        nearest combinations, each checked by a full run).
+    per_axis : dict or None
+        Per-axis mode: ``{axis name: [good sizes, nearest first]}``.
+    input_shapes : list of str
+        ``sizes`` written as full input shapes in the model's layout (for ``--input-shape``).
+    checked : int
+        Shape-inference runs made.
+    best : dict or None
+        When nothing is fully even: the nearest size with the fewest uneven strided layers.
+    never_even : list of str
+        Strided layers that pad unevenly at every size tried (ids).
+    fixed_uneven : list of str
+        Layers uneven at every size (stride 1 with asymmetric pads, ConvTranspose).
+    note : str
+    """
+
+    nominal: list
+    axes: list
+    range: list
+    mode: str
+    sizes: list = field(default_factory=list)
+    per_axis: dict | None = None
+    input_shapes: list = field(default_factory=list)
+    checked: int = 0
+    best: dict | None = None
+    never_even: list = field(default_factory=list)
+    fixed_uneven: list = field(default_factory=list)
+    note: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class PaddingReport:
+    """The padding diagnosis of a model at one input size.
+
+    Attributes
+    ----------
+    model : dict
+        ``path`` and ``producer`` where known.
+    input : dict
+        ``name``, ``declared`` (dims as the model declares them), ``shape`` (dims analysed,
+        None for unknown), ``layout`` and ``layout_source``, ``spatial`` (spatial sizes or None).
+    layers : list of PaddingLayer
+        Every conv-like node and pool, in graph-walk order.
+    summary : dict
+        Counts behind ``summary_line``.
+    summary_line : str
+        One greppable line, e.g. ``5 of 5 stride-2 convs pad unevenly at 224×224 (all top-left); …``.
+    suggestions : Suggestions or None
+    notes : list of str
+    """
+
+    model: dict
+    input: dict
+    layers: list
+    summary: dict
+    summary_line: str
+    suggestions: Suggestions | None = None
+    notes: list = field(default_factory=list)
+    schema: str = SCHEMA
+
+    def to_dict(self) -> dict:
+        return {
+            "schema": self.schema,
+            "model": self.model,
+            "input": self.input,
+            "summary": self.summary,
+            "summary_line": self.summary_line,
+            "layers": [asdict(layer) for layer in self.layers],
+            "suggestions": asdict(self.suggestions) if self.suggestions is not None else None,
+            "notes": list(self.notes),
+        }
+
+    def attach_skews(self, skews) -> "PaddingReport":
+        """Add the weights report's skews (``{id: (down, right)}``) and recompute the leans and
+        the summary; returns ``self``."""
+        skews = dict(skews or {})
+        for row in self.layers:
+            sk = skews.get(row.id) if row.kind == "conv" else None
+            row.skew = [float(v) for v in sk] if sk is not None else None
+            row.leans_toward_padding = _lean(row) if sk is not None else None
+        if self.layers:
+            self.summary, self.summary_line = _summarize(self.layers, (self.input or {}).get("spatial"),
+                                                         bool(skews))
+        return self
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def render_table(self) -> str:
+        return render_table(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Arithmetic
+# --------------------------------------------------------------------------------------------
+@dataclass
+class AxisGeometry:
+    pad_begin: int
+    pad_end: int
+    output: int
+    unread: int
+    before: int
+    after: int
+
+
+def axis_geometry(kind: str, i: int, k: int, d: int, s: int, pb: int, pe: int, auto_pad: str = "NOTSET",
+                  ceil_mode: bool = False, output_padding: int = 0) -> AxisGeometry | None:
+    """One spatial axis as onnxruntime computes it; None when the output would be empty."""
+    ke = d * (k - 1) + 1
+    if kind == "conv_transpose":
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            total = max(0, s * (i - 1) + output_padding + ke - i * s)
+            # onnxruntime: SAME_UPPER puts the odd pixel at the end, SAME_LOWER at the beginning.
+            pb = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+            pe = total - pb
+        elif auto_pad == "VALID":
+            pb = pe = 0
+        out = s * (i - 1) + output_padding + ke - pb - pe
+        if out <= 0:
+            return None
+        return AxisGeometry(pb, pe, out, 0, ke - 1 - pb, ke - 1 - pe + output_padding)
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        target = -(-i // s)
+        total = max(0, (target - 1) * s + ke - i)
+        pb = total // 2 if auto_pad == "SAME_UPPER" else (total + 1) // 2
+        pe = total - pb
+    elif auto_pad == "VALID":
+        pb = pe = 0
+    span = i + pb + pe - ke
+    if span < 0:
+        return None
+    if ceil_mode and kind == "pool":
+        out = -(-span // s) + 1
+        if (out - 1) * s >= i + pb:  # the last window would start in the end padding
+            out -= 1
+    else:
+        out = span // s + 1
+    unread = span - (out - 1) * s
+    return AxisGeometry(pb, pe, out, unread, pb, pe - unread)
+
+
+# --------------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------------
+def _attrs(node) -> dict:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _s(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+@dataclass
+class _Spec:
+    ref: object
+    kind: str
+    data: str
+    weight: str | None
+    kernel: list | None
+    dilations: list | None
+    strides: list | None
+    pads: list | None
+    auto_pad: str
+    ceil_mode: bool | None
+    output_padding: list | None
+    error: str = ""
+
+
+def _spec(ref) -> _Spec:
+    node = ref.node
+    key = (node.domain if node.domain != "ai.onnx" else "", node.op_type)
+    a = _attrs(node)
+    if key in CONV_OPS:
+        kind = "conv_transpose" if node.op_type == "ConvTranspose" else "conv"
+        widx = CONV_OPS[key]
+        weight = node.input[widx] if len(node.input) > widx and node.input[widx] else None
+    else:
+        kind, weight = "pool", None
+    auto = _s(a.get("auto_pad", "NOTSET")) or "NOTSET"
+    spec = _Spec(ref=ref, kind=kind, data=node.input[0] if node.input else "", weight=weight,
+                 kernel=list(a["kernel_shape"]) if "kernel_shape" in a else None,
+                 dilations=list(a["dilations"]) if "dilations" in a else None,
+                 strides=list(a["strides"]) if "strides" in a else None,
+                 pads=list(a["pads"]) if "pads" in a else None, auto_pad=auto,
+                 ceil_mode=bool(a.get("ceil_mode", 0)) if kind == "pool" else None,
+                 output_padding=list(a["output_padding"]) if "output_padding" in a else None)
+    if auto not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
+        spec.error = f"unknown auto_pad {auto!r}"
+    if kind == "pool" and spec.kernel is None:
+        spec.error = "pool without kernel_shape"
+    return spec
+
+
+def _nspatial(spec: _Spec, shapes: dict) -> int | None:
+    for v in (spec.kernel, spec.strides, spec.dilations):
+        if v:
+            return len(v)
+    if spec.pads:
+        return len(spec.pads) // 2
+    dims = shapes.get(spec.data)
+    if dims is not None and len(dims) >= 3:
+        return len(dims) - 2
+    w = shapes.get(spec.weight) if spec.weight else None
+    if w is not None and len(w) >= 3:
+        return len(w) - 2
+    return None
+
+
+def _resolve_static(spec: _Spec, shapes: dict) -> tuple:
+    """(n, kernel, dilations, strides, pb, pe, output_padding) or a reason string."""
+    if spec.error:
+        return spec.error
+    n = _nspatial(spec, shapes)
+    if n is None:
+        return "number of spatial axes unknown (no kernel_shape and no inferred shapes)"
+    kernel = spec.kernel
+    if kernel is None:
+        w = shapes.get(spec.weight) if spec.weight else None
+        if w is None or len(w) != n + 2 or None in w[2:]:
+            return "kernel size unknown: no kernel_shape attribute and the weight's shape was not inferred"
+        kernel = list(w[2:])
+    dil = spec.dilations or [1] * n
+    st = spec.strides or [1] * n
+    pads = spec.pads or [0] * (2 * n)
+    op = spec.output_padding or [0] * n
+    if not (len(kernel) == len(dil) == len(st) == n and len(pads) == 2 * n and len(op) == n):
+        return "inconsistent attribute lengths (kernel_shape/strides/dilations/pads)"
+    if min(kernel) < 1 or min(dil) < 1 or min(st) < 1:
+        return "kernel, stride and dilation must be positive"
+    return n, list(kernel), list(dil), list(st), pads[:n], pads[n:], op
+
+
+def _input_size(spec: _Spec, shapes: dict, n: int):
+    dims = shapes.get(spec.data)
+    if dims is None:
+        return None, f"input size unknown: shape inference gave no shape for {spec.data!r}"
+    if len(dims) != n + 2:
+        return None, f"input {spec.data!r} has rank {len(dims)}, expected {n + 2}"
+    sp = dims[2:]
+    if None in sp:
+        return None, ("input size unknown: shape inference left spatial dims of "
+                      f"{spec.data!r} unresolved ({'x'.join('?' if d is None else str(d) for d in sp)})")
+    return list(sp), ""
+
+
+def _geometry(spec: _Spec, static, sizes):
+    n, kernel, dil, st, pb, pe, op = static
+    out = []
+    for j in range(n):
+        g = axis_geometry(spec.kind, sizes[j], kernel[j], dil[j], st[j], pb[j], pe[j], spec.auto_pad,
+                          bool(spec.ceil_mode), op[j])
+        if g is None:
+            return None
+        out.append(g)
+    return out
+
+
+def _direction(n, before, after) -> str:
+    sides = _SIDES.get(n)
+    parts = []
+    for j in range(n):
+        if before[j] == after[j]:
+            continue
+        name = (sides[j] if sides else (f"axis{j}-begin", f"axis{j}-end"))[0 if before[j] > after[j] else 1]
+        parts.append(name)
+    return "-".join(parts)
+
+
+def _layer(spec: _Spec, shapes: dict, fn_scope: bool) -> PaddingLayer:
+    ref = spec.ref
+    row = PaddingLayer(id=ref.id, path=ref.path, op_type=ref.node.op_type, kind=spec.kind,
+                       auto_pad=spec.auto_pad, pads=spec.pads, ceil_mode=spec.ceil_mode,
+                       output_padding=spec.output_padding if spec.kind == "conv_transpose" else None)
+    static = _resolve_static(spec, shapes)
+    if isinstance(static, str):
+        row.status, row.reason = ("invalid" if spec.error else "unknown"), static
+        row.kernel, row.dilations, row.strides = spec.kernel, spec.dilations, spec.strides
+        row.strided = bool(spec.strides and max(spec.strides) > 1)
+        row.size_dependent = row.strided and spec.kind != "conv_transpose"
+        return row
+    n, kernel, dil, st, pb, pe, op = static
+    row.kernel, row.dilations, row.strides = kernel, dil, st
+    row.strided = max(st) > 1
+    row.size_dependent = row.strided and spec.kind != "conv_transpose"
+    if spec.kind == "conv_transpose":
+        row.notes.append("ConvTranspose: pads crop the output; effective padding is that of the "
+                         "equivalent stride-1 conv over the zero-stuffed input (k_e-1-p_begin, "
+                         "k_e-1-p_end+output_padding) and does not depend on the input size")
+    if spec.auto_pad in ("SAME_UPPER", "SAME_LOWER") and max(dil) > 1 and spec.kind == "conv":
+        row.notes.append("onnxruntime refuses auto_pad SAME with dilation > 1; shown per the ONNX spec")
+    if spec.auto_pad != "NOTSET" and spec.pads and any(spec.pads):
+        row.notes.append(f"pads {spec.pads} ignored: auto_pad={spec.auto_pad} takes precedence")
+    if fn_scope:
+        row.status, row.reason = "unknown", ("input size unknown: node is inside a model-local function "
+                                            "(sizes differ per call site)")
+        return row
+    sizes, why = _input_size(spec, shapes, n)
+    if sizes is None:
+        row.status, row.reason = "unknown", why
+        return row
+    row.input_size = sizes
+    geo = _geometry(spec, static, sizes)
+    if geo is None:
+        ke = [d * (k - 1) + 1 for k, d in zip(kernel, dil)]
+        row.status = "invalid"
+        row.reason = (f"input {'x'.join(map(str, sizes))} is smaller than the kernel's reach "
+                      f"{'x'.join(map(str, ke))} with its padding: the output would be empty")
+        return row
+    row.output_size = [g.output for g in geo]
+    row.pads_begin = [g.pad_begin for g in geo]
+    row.pads_end = [g.pad_end for g in geo]
+    row.unread = [g.unread for g in geo]
+    row.before = [g.before for g in geo]
+    row.after = [g.after for g in geo]
+    sides = _SIDES.get(n)
+    if sides:
+        row.sides = {}
+        for j, (b, e) in enumerate(sides):
+            row.sides[b] = row.before[j]
+            row.sides[e] = row.after[j]
+    row.uneven = row.before != row.after
+    row.direction = _direction(n, row.before, row.after) if row.uneven else ""
+    if spec.kind == "pool" and spec.ceil_mode and any(u < 0 for u in row.unread):
+        row.notes.append("ceil_mode: the last window reads past the declared end padding")
+    if spec.kind == "pool" and spec.ceil_mode:
+        inferred = shapes.get(ref.node.output[0]) if ref.node.output else None
+        if inferred and len(inferred) == n + 2 and None not in inferred[2:] and list(inferred[2:]) != row.output_size:
+            row.notes.append(f"ONNX shape inference gives output {'x'.join(map(str, inferred[2:]))}, "
+                             f"onnxruntime computes {'x'.join(map(str, row.output_size))} (it drops a "
+                             "last window that starts in the padding); downstream sizes follow ONNX")
+    return row
+
+
+def _skew_component(skew, j, n):
+    if skew is None:
+        return None
+    if len(skew) == n:
+        return skew[j]
+    if n == 1 and len(skew) == 2:
+        return skew[1]
+    return None
+
+
+def _lean_axes(row: PaddingLayer) -> tuple[int, int]:
+    """(axis components pointing to the more-padded side, uneven axes with k > 1 and a skew)."""
+    if not row.uneven or row.kind != "conv" or row.skew is None:
+        return 0, 0
+    n = len(row.before)
+    agree = total = 0
+    for j in range(n):
+        if row.before[j] == row.after[j] or row.kernel[j] <= 1:
+            continue
+        c = _skew_component(row.skew, j, n)
+        if c is None:
+            continue
+        total += 1
+        agree += c * (-1 if row.before[j] > row.after[j] else 1) > 0
+    return agree, total
+
+
+def _lean(row: PaddingLayer):
+    """Whether the skew points to the more-padded side on every uneven axis with k > 1."""
+    if not row.uneven or row.kind != "conv" or row.skew is None:
+        return None
+    n = len(row.before)
+    verdicts = []
+    for j in range(n):
+        if row.before[j] == row.after[j] or row.kernel[j] <= 1:
+            continue
+        c = _skew_component(row.skew, j, n)
+        if c is None:
+            return None
+        want = -1 if row.before[j] > row.after[j] else 1
+        verdicts.append(c * want > 0)
+    return all(verdicts) if verdicts else None
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+# --------------------------------------------------------------------------------------------
+def _size_text(spatial) -> str:
+    return "×".join(map(str, spatial)) if spatial else "the analysed size"
+
+
+def _dir_text(counter: Counter) -> str:
+    if not counter:
+        return ""
+    if len(counter) == 1:
+        (d, _), = counter.items()
+        return f"all {d}"
+    return ", ".join(f"{c} {d}" for d, c in counter.most_common())
+
+
+def _stride_label(rows, noun) -> str:
+    strides = {s for r in rows for s in (r.strides or []) if s > 1}
+    if len(strides) == 1:
+        return f"stride-{strides.pop()} {noun}"
+    return f"strided {noun}"
+
+
+def _summarize(layers, spatial, skews_given) -> tuple[dict, str]:
+    known = [r for r in layers if r.status == "ok"]
+    sconv = [r for r in known if r.kind == "conv" and r.size_dependent]
+    spool = [r for r in known if r.kind == "pool" and r.size_dependent]
+    uconv = [r for r in sconv if r.uneven]
+    upool = [r for r in spool if r.uneven]
+    checked = [r for r in uconv if r.leans_toward_padding is not None]
+    leaning = [r for r in checked if r.leans_toward_padding]
+    fixed = [r for r in known if r.uneven and not r.size_dependent]
+    summary = {
+        "layers": len(layers),
+        "known": len(known),
+        "unknown": sum(1 for r in layers if r.status == "unknown"),
+        "invalid": sum(1 for r in layers if r.status == "invalid"),
+        "uneven": sum(1 for r in known if r.uneven),
+        "strided_convs": len(sconv),
+        "strided_convs_uneven": len(uconv),
+        "conv_directions": dict(Counter(r.direction for r in uconv)),
+        "skew_checked": len(checked),
+        "lean_toward_padding": len(leaning),
+        "lean_axes": [sum(_lean_axes(r)[0] for r in uconv), sum(_lean_axes(r)[1] for r in uconv)],
+        "strided_pools": len(spool),
+        "strided_pools_uneven": len(upool),
+        "pool_directions": dict(Counter(r.direction for r in upool)),
+        "uneven_at_every_size": [r.id for r in fixed],
+        "conv_transposes": sum(1 for r in layers if r.kind == "conv_transpose"),
+    }
+    at = _size_text(spatial)
+    if not layers:
+        return summary, "no convolutions or pools"
+    parts = []
+    if spatial is None:
+        parts.append("input size unknown (give --input-shape)")
+    if sconv:
+        part = (f"{len(uconv)} of {len(sconv)} {_stride_label(sconv, 'convs')} pad unevenly at {at}")
+        if uconv:
+            part += f" ({_dir_text(Counter(r.direction for r in uconv))})"
+        parts.append(part)
+        if uconv:
+            if checked:
+                who = "them" if len(checked) == len(uconv) else f"the {len(checked)} with a skew"
+                verb = "leans" if len(leaning) == 1 else "lean"
+                part = f"{len(leaning)} of {who} {verb} toward the padded side"
+                agree, total = summary["lean_axes"]
+                if total > len(checked):
+                    part += f" ({agree} of {total} per-axis skews do)"
+                parts.append(part)
+            elif not skews_given:
+                parts.append("skew not checked (no weights report)")
+    elif known and spatial is not None:
+        parts.append(f"no strided convs at {at}")
+    if spool:
+        part = f"{len(upool)} of {len(spool)} {_stride_label(spool, 'pools')} pad unevenly"
+        if upool:
+            part += f" ({_dir_text(Counter(r.direction for r in upool))})"
+        parts.append(part)
+    if fixed:
+        parts.append(f"{len(fixed)} more uneven at every size")
+    unknown = summary["unknown"] + summary["invalid"]
+    if unknown:
+        parts.append(f"{unknown} of {len(layers)} layers of unknown size")
+    return summary, "; ".join(parts) if parts else "no layer size known"
+
+
+# --------------------------------------------------------------------------------------------
+# Suggestions
+# --------------------------------------------------------------------------------------------
+def _even_axes(spec, static, shapes, n_axes) -> list | None:
+    """Per conv axis: True (even) / False (uneven); None when the size is unknown or invalid."""
+    if isinstance(static, str):
+        return None
+    n = static[0]
+    sizes, _ = _input_size(spec, shapes, n)
+    if sizes is None:
+        return None
+    geo = _geometry(spec, static, sizes)
+    if geo is None:
+        return "too small"
+    return [g.before == g.after for g in geo]
+
+
+def _suggest(oracle, image, dims, specs, statics, rows, size_range, spatial) -> Suggestions:
+    t0 = time.perf_counter()
+    n = len(spatial)
+    axes = list(_AXIS_NAMES.get(n, tuple(f"axis{j}" for j in range(n))))
+    if size_range is not None:
+        ranges = [tuple(size_range)] * n
+    else:
+        ranges = [(max(1, s - DEFAULT_MARGIN), s + DEFAULT_MARGIN) for s in spatial]
+    square = len(set(spatial)) == 1 and len(set(ranges)) == 1
+    sug = Suggestions(nominal=list(spatial), axes=axes,
+                      range=list(ranges[0]) if len(set(ranges)) == 1 else [list(r) for r in ranges],
+                      mode="square" if square else "per-axis")
+    active = [(sp, st, r) for sp, st, r in zip(specs, statics, rows) if r.size_dependent]
+    sug.fixed_uneven = [r.id for r in rows if r.status == "ok" and r.uneven and not r.size_dependent]
+    rng = (f"{ranges[0][0]}–{ranges[0][1]}" if len(set(ranges)) == 1
+           else ", ".join(f"{a} {lo}–{hi}" for a, (lo, hi) in zip(axes, ranges)))
+    fixed_note = (f"{len(sug.fixed_uneven)} layer(s) pad unevenly at every input size (stride 1 with "
+                  "asymmetric pads, e.g. TF SAME with an even kernel, or ConvTranspose): no size fixes them")
+    if not active:
+        sug.note = "no strided layer: the input size does not change the padding"
+        if sug.fixed_uneven:
+            sug.note += "; " + fixed_note
+        sug.seconds = round(time.perf_counter() - t0, 4)
+        return sug
+
+    def shape_for(sizes):
+        out = list(dims)
+        for ax, v in zip(image.spatial_axes, sizes):
+            out[ax] = v
+        return out
+
+    def evaluate(sizes):
+        """Per active layer: list of per-axis evenness, or None where its size is unknown or
+        the input is too small for it (counted in ``too_small``/``unknown_at``)."""
+        try:
+            shapes = oracle.infer({image.name: shape_for(sizes)})
+        except Exception:  # noqa: BLE001 - a size inference cannot handle is just not suggested
+            shapes = {}
+        sug.checked += 1
+        res = [_even_axes(sp, st, shapes, n) for sp, st, _ in active]
+        if any(ev == "too small" for ev in res):
+            too_small.add(tuple(sizes))
+        elif any(ev is None for ev in res):
+            unknown_at.add(tuple(sizes))
+        return [None if isinstance(ev, str) else ev for ev in res]
+
+    known = [False] * len(active)          # size known at some size tried
+    ever_even = [[False] * n for _ in active]  # per layer, per axis: even at some size tried
+    ever_all_even = [False] * len(active)
+    too_small: set = set()
+    unknown_at: set = set()
+    score = {}
+    if square:
+        lo, hi = ranges[0]
+        good = []
+        for c in range(lo, hi + 1):
+            res = evaluate([c] * n)
+            for k, ev in enumerate(res):
+                if ev is not None:
+                    known[k] = True
+                    ever_all_even[k] |= all(ev)
+            if any(ev is None for ev in res):
+                continue
+            bad = sum(1 for ev in res if not all(ev))
+            score[c] = bad
+            if bad == 0:
+                good.append(c)
+        good.sort(key=lambda c: (abs(c - spatial[0]), c))
+        sug.sizes = [[c] * n for c in good]
+        never = [known[k] and not ever_all_even[k] for k in range(len(active))]
+    else:
+        # Axes are independent in conv arithmetic: run t sets every axis to lo_j + t at once and
+        # each axis is judged on its own column of results.
+        good_axis = [[] for _ in range(n)]
+        longest = max(hi - lo + 1 for lo, hi in ranges)
+        for t in range(longest):
+            sizes, which = [], []
+            for j, (lo, hi) in enumerate(ranges):
+                v = lo + t
+                if v <= hi:
+                    sizes.append(v)
+                    which.append(j)
+                else:
+                    sizes.append(spatial[j])
+            res = evaluate(sizes)
+            if any(ev is None for ev in res) and len(which) > 1:
+                # one axis may be too small: judge each axis alone, the others at nominal
+                runs = []
+                for j in which:
+                    alone = list(spatial)
+                    alone[j] = sizes[j]
+                    runs.append(([j], alone, evaluate(alone)))
+            else:
+                runs = [(which, sizes, res)]
+            for axes_run, sizes_run, res_run in runs:
+                for k, ev in enumerate(res_run):
+                    if ev is not None:
+                        known[k] = True
+                        for j in axes_run:
+                            ever_even[k][j] |= ev[j]
+                for j in axes_run:
+                    col = [None if ev is None else ev[j] for ev in res_run]
+                    if any(c is None for c in col):
+                        continue
+                    if all(col):
+                        good_axis[j].append(sizes_run[j])
+        for j in range(n):
+            good_axis[j].sort(key=lambda v: (abs(v - spatial[j]), v))
+        sug.per_axis = {axes[j]: good_axis[j] for j in range(n)}
+        if all(good_axis):
+            import itertools
+            combos = sorted(itertools.product(*[g[:6] for g in good_axis]),
+                            key=lambda c: (sum(abs(v - s) for v, s in zip(c, spatial)), c))
+            for c in combos[:8]:  # confirm the combinations with a full run each
+                res = evaluate(list(c))
+                if all(ev is not None and all(ev) for ev in res):
+                    sug.sizes.append(list(c))
+                if len(sug.sizes) >= 5:
+                    break
+        never = [known[k] and not all(ever_even[k]) for k in range(len(active))]
+    sug.never_even = [r.id for k, (_, _, r) in enumerate(active) if never[k]]
+    sug.input_shapes = ["x".join(map(str, shape_for(s))) for s in sug.sizes]
+    notes = []
+    if sug.sizes:
+        notes.append(f"{'×'.join(map(str, sug.sizes[0]))} pads every strided layer evenly"
+                     + (f" ({len(sug.sizes)} sizes in {rng} do)" if square else f" (sizes tried: {rng})"))
+    else:
+        notes.append(f"no input size in {rng} pads every strided layer evenly")
+        if square and score:
+            fewest = min(score.values())
+            best = min((c for c, v in score.items() if v == fewest), key=lambda c: (abs(c - spatial[0]), c))
+            sug.best = {"size": [best] * n, "uneven_strided_layers": fewest}
+            notes.append(f"fewest uneven strided layers: {fewest} at {'×'.join([str(best)] * n)}")
+        elif not square:
+            missing = [axes[j] for j in range(n) if not sug.per_axis[axes[j]]]
+            if missing:
+                notes.append(f"no even {' or '.join(missing)} in range")
+    if sug.never_even:
+        head = ", ".join(sug.never_even[:3]) + (f" and {len(sug.never_even) - 3} more"
+                                                 if len(sug.never_even) > 3 else "")
+        notes.append(f"uneven at every size tried: {head}")
+    if too_small:
+        notes.append(f"{len(too_small)} size(s) too small for the network (some layer's output would be empty)")
+    if unknown_at:
+        notes.append(f"{len(unknown_at)} size(s) skipped: some strided layer's size could not be inferred there")
+    if sug.fixed_uneven:
+        notes.append(fixed_note)
+    sug.note = "; ".join(notes)
+    sug.seconds = round(time.perf_counter() - t0, 4)
+    return sug
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
+def _parse_range(size_range):
+    if size_range is None:
+        return None
+    if isinstance(size_range, str):
+        text = size_range.strip()
+        sep = ":" if ":" in text else ("-" if "-" in text.lstrip("-") else None)
+        parts = text.split(sep) if sep else []
+        try:
+            lo, hi = (int(p) for p in parts)
+        except (ValueError, TypeError):
+            raise InputError(f"cannot parse size range {size_range!r}: expected LO:HI, e.g. 192:256") from None
+    else:
+        try:
+            lo, hi = (int(v) for v in size_range)
+        except (ValueError, TypeError):
+            raise InputError(f"cannot parse size range {size_range!r}: expected (lo, hi)") from None
+    if lo < 1 or hi < lo:
+        raise InputError(f"size range {lo}:{hi} is empty or not positive: expected 1 <= LO <= HI")
+    if hi - lo > 4096:
+        raise InputError(f"size range {lo}:{hi} is too wide (at most 4097 sizes)")
+    return lo, hi
+
+
+def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True, size_range=None,
+                    layout: str | None = None) -> PaddingReport:
+    """Effective padding of every conv and pool of ``model`` at one input size.
+
+    Parameters
+    ----------
+    model : str, os.PathLike, LoadedModel or onnx.ModelProto
+    input_shape : str or sequence of int, optional
+        The image input's shape as the model declares it (``"1x3x224x224"``; NHWC models
+        ``"1x224x224x3"``), or its spatial sizes only (``"224x224"``) when the layout is known.
+        Default: the declared shape, with a symbolic batch dim taken as 1.
+    skews : mapping, optional
+        ``{layer id: (down, right)}`` from the weights report (``LayerResult.skew``).
+    suggest : bool
+        Search input sizes that pad every strided layer evenly.
+    size_range : (lo, hi) or "lo:hi", optional
+        Sizes to search (inclusive); default nominal ± 32.
+    layout : str, optional
+        ``"NCHW"``/``"NHWC"``… when the graph does not show it.
+
+    Raises
+    ------
+    InputError
+        Unparsable or non-positive shape, rank mismatch, channel mismatch, no image input.
+    """
+    proto, source = as_model_proto(model)
+    rng = _parse_range(size_range)
+    given = parse_shape(input_shape) if input_shape is not None else None
+    model_info = {"path": str(getattr(source, "path", "")) or None,
+                  "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None}
+    refs = [r for r in walk_nodes(proto)
+            if (r.node.domain if r.node.domain != "ai.onnx" else "", r.node.op_type) in LAYER_OPS]
+    notes: list[str] = []
+    if not refs:
+        return PaddingReport(model=model_info, input={}, layers=[], summary={"layers": 0},
+                             summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
+    image = find_image_input(proto, given_rank=len(given) if given else None)
+    if image is None:
+        raise InputError("model has no image input: no 3-D, 4-D or 5-D float input feeds a convolution "
+                         f"or pool (inputs: {describe_inputs(proto)})")
+    rank = image.rank if image.rank is not None else len(given)
+    trace_layout(proto, image, rank)
+    if layout:
+        traced = image.layout
+        apply_layout(image, layout)
+        if traced and traced != image.layout:
+            notes.append(f"layout {image.layout} given; the graph suggests {traced}")
+
+    declared = image.declared if image.declared is not None else (None,) * rank
+    if given is not None:
+        if len(given) == rank:
+            dims = list(given)
+        elif len(given) == rank - 2:
+            if not image.spatial_axes:
+                raise InputError(f"cannot tell which axes of input {image.name!r} ({image.declared_text()}) are "
+                                 "spatial from the graph: give the full shape as the model declares it "
+                                 "(e.g. 1x3x224x224 or 1x224x224x3) or the layout (--layout NCHW|NHWC)")
+            dims = [d if isinstance(d, int) else None for d in declared]
+            dims[image.batch_axis] = dims[image.batch_axis] or 1
+            if dims[image.channel_axis] is None:
+                raise InputError(f"input {image.name!r} ({image.declared_text()}) has no static channel count: "
+                                 "give the full shape")
+            for ax, v in zip(image.spatial_axes, given):
+                dims[ax] = v
+        else:
+            raise InputError(f"input shape {'x'.join(map(str, given))} has {len(given)} dims; model input "
+                             f"{image.name!r} has {rank} ({image.declared_text()})")
+        if image.channel_axis is not None:
+            c = declared[image.channel_axis]
+            if isinstance(c, int) and c != dims[image.channel_axis]:
+                raise InputError(f"input shape {'x'.join(map(str, dims))} does not match input {image.name!r} "
+                                 f"({image.declared_text()}, layout {image.layout}): it has {c} channels, "
+                                 f"not {dims[image.channel_axis]}")
+    else:
+        dims = []
+        batch_axis = image.batch_axis if image.batch_axis is not None else 0
+        for ax, d in enumerate(declared):
+            if isinstance(d, int) and d > 0:
+                dims.append(d)
+            elif ax == batch_axis:
+                dims.append(1)
+            else:
+                dims.append(d if isinstance(d, str) else None)
+    spatial = None
+    if image.spatial_axes and all(isinstance(dims[a], int) for a in image.spatial_axes):
+        spatial = [dims[a] for a in image.spatial_axes]
+    unknown_dims = [str(declared[a]) if declared[a] is not None else "?" for a, d in enumerate(dims)
+                    if not isinstance(d, int)]
+    if unknown_dims:
+        notes.append(f"input {image.name!r} is declared {image.declared_text()}; the sizes "
+                     f"{', '.join(unknown_dims)} are not known: give --input-shape "
+                     f"(e.g. {_example_shape(image, dims)})")
+
+    oracle = ShapeOracle(proto)
+    try:
+        shapes = oracle.infer({image.name: dims})
+    except Exception as e:  # noqa: BLE001 - inference failures are reported per layer
+        shapes = {}
+        notes.append(f"ONNX shape inference failed: {' '.join(str(e).split())[:300]}")
+    specs = [_spec(r) for r in refs]
+    rows = []
+    statics = []
+    for spec in specs:
+        in_fn = spec.ref.path.startswith("function:")
+        row = _layer(spec, shapes, in_fn)
+        if row.status == "unknown" and unknown_dims and "function" not in row.reason:
+            row.reason += f" (model input {image.name!r} has unknown dims; give --input-shape)"
+        rows.append(row)
+        statics.append(_resolve_static(spec, shapes))
+    report = PaddingReport(
+        model=model_info,
+        input={"name": image.name, "elem_type": image.elem_type,
+               "declared": list(image.declared) if image.declared is not None else None,
+               "shape": [d if isinstance(d, int) else None for d in dims],
+               "layout": image.layout, "layout_source": image.layout_source,
+               "spatial": spatial},
+        layers=rows, summary={}, summary_line="", notes=notes)
+    report.attach_skews(skews)
+    if suggest:
+        if spatial is None:
+            if not image.spatial_axes:
+                notes.append("no size suggestions: cannot tell which input axes are spatial from the graph; "
+                             "give --layout NCHW|NHWC")
+            else:
+                notes.append("no size suggestions: the input size is not known")
+        else:
+            report.suggestions = _suggest(oracle, image, dims, specs, statics, rows, rng, spatial)
+    return report
+
+
+def _example_shape(image, dims) -> str:
+    ex = []
+    for ax, d in enumerate(dims):
+        if isinstance(d, int):
+            ex.append(d)
+        elif ax == image.channel_axis:
+            ex.append(3)
+        elif ax == image.batch_axis:
+            ex.append(1)
+        else:
+            ex.append(224)
+    return "x".join(map(str, ex))
+
+
+# --------------------------------------------------------------------------------------------
+# Text table
+# --------------------------------------------------------------------------------------------
+def _j(v, sep="x"):
+    return "-" if v is None else sep.join(map(str, v))
+
+
+def _short(text: str, width: int = 44) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
+def render_table(report: PaddingReport) -> str:
+    lines = []
+    inp = report.input
+    if inp:
+        lines.append(f"input {inp.get('name')!r}: {_j(inp.get('shape'))}"
+                     f" (declared {_j(inp.get('declared'))}; layout {inp.get('layout') or 'unknown'}"
+                     f"{' from the graph' if inp.get('layout_source') == 'graph' else ''})")
+    head = ["#", "layer", "op", "in", "k", "d", "s", "pads", "unread", "eff pad (before/after)",
+            "uneven", "skew (down,right)", "leans"]
+    table = [head]
+    for k, r in enumerate(report.layers):
+        if r.auto_pad != "NOTSET":
+            pads = r.auto_pad
+        else:
+            pads = ",".join(map(str, r.pads)) if r.pads else "0"
+        if r.ceil_mode:
+            pads += " ceil"
+        if r.status != "ok":
+            eff, unev = f"{r.status}: {r.reason}", "?"
+        else:
+            eff = " ".join(f"{b}/{a}" for b, a in zip(r.before, r.after))
+            unev = r.direction if r.uneven else "even"
+        skew = "-" if r.skew is None else ",".join(f"{v:+.2f}" for v in r.skew)
+        leans = "-" if r.leans_toward_padding is None else ("yes" if r.leans_toward_padding else "no")
+        op = r.op_type + ("*" if r.kind == "conv_transpose" else "")
+        table.append([str(k), _short(r.id), op, _j(r.input_size), _j(r.kernel), _j(r.dilations),
+                      _j(r.strides), pads, _j(r.unread, ","), eff, unev, skew, leans])
+    # the effective-padding column of unknown rows can be long: keep it last-but-few, unpadded
+    widths = [max(len(row[c]) for row in table if not (c == 9 and row[9].startswith(("unknown", "invalid"))))
+              for c in range(len(head))]
+    for row in table:
+        cells = []
+        for c, cell in enumerate(row):
+            cells.append(cell.rjust(widths[c]) if c == 0 else cell.ljust(widths[c]))
+        lines.append("  ".join(cells).rstrip())
+    if any(r.kind == "conv_transpose" for r in report.layers):
+        lines.append("* ConvTranspose: pads crop the output; effective padding is that of the equivalent "
+                     "stride-1 conv over the zero-stuffed input")
+    lines.append("")
+    lines.append(f"summary: {report.summary_line}")
+    s = report.suggestions
+    if s is not None:
+        if s.mode == "per-axis" and s.per_axis:
+            for ax, vals in s.per_axis.items():
+                lines.append(f"even {ax}s: {', '.join(map(str, vals[:12])) or 'none'}"
+                             + (" …" if len(vals) > 12 else ""))
+        if s.sizes:
+            lines.append("suggested sizes (nearest first): "
+                         + ", ".join("×".join(map(str, z)) for z in s.sizes[:10])
+                         + (f" … ({len(s.sizes)} in all)" if len(s.sizes) > 10 else ""))
+            lines.append(f"e.g. --input-shape {s.input_shapes[0]}")
+        lines.append(f"suggestion: {s.note}")
+    for n in report.notes:
+        lines.append(f"note: {n}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Reports: result dataclasses to dicts/JSON (versioned schemas), text tables and HTML."""

@@ -1,0 +1,967 @@
+"""The audit report as one self-contained HTML page: inline CSS and inline SVG, no script, no network.
+
+``render_html(audit)`` formats an ``onnxsym.audit/1`` dict. It never computes a statistic: every
+number on the page is read from the dict; the renderer only maps values to colours, positions and
+text. Sections:
+
+1. header: model name, verdict badge, summary line, key numbers, provenance;
+2. the grid of mean kernels as heatmaps (the figure style of arXiv 2503.19215): diverging
+   blue-white-red scale centred at 0 with limits +-max|K| per kernel, S and the random-init
+   baseline under each, stride badges and a small arrow for the skew direction;
+3. S against depth with the random-init band (baseline mean +- sd per layer), strided layers marked
+   and labelled with the side their padding leans to;
+4. the padding panel (strided layers, effective pads per side, skew, suggestions);
+5. the consistency panel (shift/flip bars with 95 % intervals, sample sizes, provider, thumbnails);
+6. gate verdicts; 7. a short "what the numbers mean" footer.
+
+Keys read (all optional unless said): ``verdict``, ``summary_line``, ``provenance`` (any flat or
+nested dict), ``gates`` [{name, passed, value, threshold, message}], ``weights`` (the
+``onnxsym.weights/1`` document), ``padding`` (``onnxsym.padding/1``), ``consistency``
+(``onnxsym.consistency/1`` or ``{"error": str}``), ``thumbnails`` [{name, data_uri, why, detail}]
+(top level, or inside ``consistency``).
+"""
+from __future__ import annotations
+
+import html as _html
+import math
+import os
+
+__all__ = ["render_html", "diverging_color", "BLUE_END", "RED_END", "WHITE"]
+
+# RdBu-like diverging scale: the two ends and the middle stop of each half.
+BLUE_END = (33, 102, 172)      # #2166ac  value = -limit
+BLUE_MID = (146, 197, 222)     # #92c5de  value = -limit/2
+WHITE = (255, 255, 255)        # #ffffff  value = 0
+RED_MID = (244, 165, 130)      # #f4a582  value = +limit/2
+RED_END = (178, 24, 43)        # #b2182b  value = +limit
+NAN_FILL = "#c8c8c8"
+
+TILE_PX = 76                   # heatmap box in the grid (the longer side)
+ORANGE = "#d9711c"             # strided layers
+INK = "#1f2937"
+
+
+# ---------------------------------------------------------------------------------- formatting
+def _e(x) -> str:
+    """Escape any value for HTML text and attributes."""
+    return _html.escape("" if x is None else str(x), quote=True)
+
+
+def _isnum(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _num(x, nd=3, none="—") -> str:
+    if not _isnum(x):
+        return none
+    if isinstance(x, int):
+        return str(x)
+    return f"{x:.{nd}f}"
+
+
+def _pct(x, nd=1, none="—") -> str:
+    return f"{100 * x:.{nd}f} %" if _isnum(x) else none
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*(max(0, min(255, int(round(c)))) for c in rgb))
+
+
+def _lerp(a, b, t):
+    return tuple(x + (y - x) * t for x, y in zip(a, b))
+
+
+def diverging_color(value, limit) -> str:
+    """Fill colour of ``value`` on the blue-white-red scale with limits ``-limit``/``+limit``.
+
+    0 maps to white, ``+limit`` to ``RED_END``, ``-limit`` to ``BLUE_END``; values beyond the
+    limits are clipped; missing or non-finite values are grey.
+    """
+    if not _isnum(value):
+        return NAN_FILL
+    if not _isnum(limit) or limit <= 0:
+        return _hex(WHITE)
+    t = max(-1.0, min(1.0, value / limit))
+    mid, end = (RED_MID, RED_END) if t > 0 else (BLUE_MID, BLUE_END)
+    a = abs(t)
+    rgb = _lerp(WHITE, mid, a * 2) if a <= 0.5 else _lerp(mid, end, (a - 0.5) * 2)
+    return _hex(rgb)
+
+
+def _short_id(layer_id, op_type="", width=26) -> str:
+    """A compact label for an exporter path like ``/features/features.1/conv/conv.0/conv.0.0/Conv``.
+
+    Drops the trailing op name and every path segment that is a prefix of the next one
+    (``features`` before ``features.1``), then cuts the middle to ``width`` characters.
+    """
+    s = str(layer_id)
+    parts = [p for p in s.split("/") if p]
+    if len(parts) > 1 and op_type and parts[-1].lower() == str(op_type).split(".")[-1].lower():
+        parts = parts[:-1]
+    kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p))]
+    s = "/".join(kept) or s
+    if len(s) > width:
+        keep = width - 1
+        head = keep // 3
+        s = s[:head] + "…" + s[len(s) - (keep - head):]
+    return s
+
+
+def _dims(x) -> str:
+    if isinstance(x, (list, tuple)) and x:
+        return "×".join(str(v) for v in x)
+    return "" if x is None else str(x)
+
+
+def _stride_of(row) -> int | None:
+    """The largest stride of a layer/pad row (``strides`` list or ``stride`` value)."""
+    s = row.get("strides", row.get("stride"))
+    if isinstance(s, (list, tuple)):
+        vals = [v for v in s if _isnum(v)]
+        return int(max(vals)) if vals else None
+    return int(s) if _isnum(s) else None
+
+
+def _stride_text(row) -> str:
+    s = row.get("strides", row.get("stride"))
+    if isinstance(s, (list, tuple)) and s:
+        return str(s[0]) if len(set(s)) == 1 else "×".join(map(str, s))
+    return "" if s is None else str(s)
+
+
+def _flat(v) -> str:
+    """A provenance value as one short line of text."""
+    if isinstance(v, dict):
+        return " · ".join(f"{k} {_flat(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_flat(x) for x in v)
+    if isinstance(v, float):
+        return _num(v, 3)
+    return "—" if v is None else str(v)
+
+
+# ---------------------------------------------------------------------------------- kernels
+def _as_2d(kernel):
+    """(2-D list of rows, note) for a 1-D, 2-D or 3-D nested list; (None, reason) otherwise."""
+    def depth(x):
+        d = 0
+        while isinstance(x, (list, tuple)):
+            if not x:
+                return -1
+            d += 1
+            x = x[0]
+        return d
+
+    d = depth(kernel)
+    if d == 1:
+        return [list(kernel)], "1-D kernel shown as a strip"
+    if d == 2:
+        return [list(r) for r in kernel], ""
+    if d == 3:
+        mid = len(kernel) // 2
+        return [list(r) for r in kernel[mid]], f"3-D: middle slice {mid + 1} of {len(kernel)}"
+    return None, "no mean kernel to draw" if d <= 0 else f"{d}-D kernel not drawn"
+
+
+def _abs_max(kernel) -> float:
+    if isinstance(kernel, (list, tuple)):
+        vals = [_abs_max(v) for v in kernel]
+        return max(vals) if vals else 0.0
+    return abs(kernel) if _isnum(kernel) else 0.0
+
+
+def _heatmap_svg(kernel, index, title) -> tuple[str, str]:
+    """(svg, note) for one mean kernel; limits are +-max|K| over the whole kernel."""
+    rows, note = _as_2d(kernel)
+    if rows is None:
+        return "", note
+    limit = _abs_max(kernel)
+    h, w = len(rows), max(len(r) for r in rows)
+    cell = TILE_PX / max(h, w)
+    cell = min(cell, 26.0)
+    W, H = w * cell, h * cell
+    out = [f'<svg class="kernel" data-layer="{index}" width="{W:.0f}" height="{H:.0f}" '
+           f'viewBox="0 0 {W:.2f} {H:.2f}" role="img"><title>{_e(title)}</title>']
+    for y, r in enumerate(rows):
+        for x, v in enumerate(r):
+            out.append(f'<rect x="{x * cell:.2f}" y="{y * cell:.2f}" width="{cell:.2f}" '
+                       f'height="{cell:.2f}" fill="{diverging_color(v, limit)}" '
+                       f'data-v="{_e(v)}"/>')
+    out.append(f'<rect x="0" y="0" width="{W:.2f}" height="{H:.2f}" fill="none" '
+               f'stroke="#9ca3af" stroke-width="1"/></svg>')
+    return "".join(out), note
+
+
+def _skew_xy(skew):
+    """(dx, dy) from the weights doc's skew (per axis: [.., y, x]; 1-D: [x])."""
+    if not isinstance(skew, (list, tuple)) or not skew:
+        return None
+    vals = [v if _isnum(v) else 0.0 for v in skew]
+    if len(vals) == 1:
+        return vals[0], 0.0
+    return vals[-1], vals[-2]
+
+
+def _skew_words(skew) -> str:
+    xy = _skew_xy(skew)
+    if xy is None:
+        return "—"
+    dx, dy = xy
+    parts = []
+    if abs(dy) >= 0.05:
+        parts.append("bottom" if dy > 0 else "top")
+    if abs(dx) >= 0.05:
+        parts.append("right" if dx > 0 else "left")
+    return "-".join(parts) if parts else "centred"
+
+
+def _arrow_svg(skew, size=18) -> str:
+    """A tiny arrow from the centre toward where the kernel's weight sits (length ~ |skew|)."""
+    xy = _skew_xy(skew)
+    if xy is None:
+        return ""
+    dx, dy = xy
+    mag = math.hypot(dx, dy)
+    c = size / 2
+    tip = f"skew x {dx:+.2f}, y {dy:+.2f} ({_skew_words(skew)})"
+    head = f'<svg class="skew" width="{size}" height="{size}" viewBox="0 0 {size} {size}">' \
+           f'<title>{_e(tip)}</title><circle cx="{c}" cy="{c}" r="{c - 0.5}" fill="#f3f4f6" ' \
+           f'stroke="#d1d5db"/>'
+    if mag < 1e-3:
+        return head + f'<circle cx="{c}" cy="{c}" r="1.6" fill="{INK}"/></svg>'
+    length = (c - 2) * min(1.0, mag / 0.5)
+    length = max(length, 3.0)
+    ux, uy = dx / mag, dy / mag
+    tx, ty = c + ux * length, c + uy * length
+    bx, by = tx - ux * 3.2, ty - uy * 3.2            # arrowhead base
+    px, py = -uy * 2.4, ux * 2.4                     # perpendicular
+    return head + (f'<line x1="{c:.2f}" y1="{c:.2f}" x2="{bx:.2f}" y2="{by:.2f}" stroke="{INK}" '
+                   f'stroke-width="1.4" stroke-linecap="round"/>'
+                   f'<polygon points="{tx:.2f},{ty:.2f} {bx + px:.2f},{by + py:.2f} '
+                   f'{bx - px:.2f},{by - py:.2f}" fill="{INK}"/></svg>')
+
+
+def _legend_svg() -> str:
+    stops = "".join(
+        f'<stop offset="{o}%" stop-color="{diverging_color(v, 1.0)}"/>'
+        for o, v in ((0, -1), (12.5, -0.75), (25, -0.5), (37.5, -0.25), (50, 0), (62.5, 0.25),
+                     (75, 0.5), (87.5, 0.75), (100, 1)))
+    return ('<svg class="legend" width="260" height="34" viewBox="0 0 260 34" role="img">'
+            '<title>diverging colour scale, limits ±max|K| of each kernel</title>'
+            f'<defs><linearGradient id="rdbu">{stops}</linearGradient></defs>'
+            '<rect x="10" y="2" width="240" height="12" fill="url(#rdbu)" stroke="#9ca3af"/>'
+            '<text x="10" y="28" font-size="11" text-anchor="start">−max|K|</text>'
+            '<text x="130" y="28" font-size="11" text-anchor="middle">0</text>'
+            '<text x="250" y="28" font-size="11" text-anchor="end">+max|K|</text></svg>')
+
+
+# ---------------------------------------------------------------------------------- padding rows
+_SIDE_KEYS = ("top", "left", "bottom", "right")
+
+
+def _pad_sides(row):
+    """Effective pads per side as a dict top/left/bottom/right (missing sides absent)."""
+    for key in ("effective", "effective_pads", "pads_effective", "effective_padding"):
+        v = row.get(key)
+        if isinstance(v, dict):
+            return {k: v.get(k) for k in _SIDE_KEYS if k in v}
+        if isinstance(v, (list, tuple)) and len(v) == 4:
+            return dict(zip(_SIDE_KEYS, v))          # ONNX order: begin(h, w), end(h, w)
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            return {"left": v[0], "right": v[1]}
+    out = {}
+    for side in _SIDE_KEYS:
+        for key in (side, f"pad_{side}", f"effective_{side}"):
+            if key in row:
+                out[side] = row[key]
+                break
+    return out
+
+
+def _pad_direction(row) -> str:
+    for key in ("direction", "uneven_direction", "uneven_side", "side", "leans"):
+        v = row.get(key)
+        if isinstance(v, str) and v:
+            return v
+    return ""
+
+
+def _pad_uneven(row):
+    for key in ("uneven", "is_uneven"):
+        if key in row:
+            return row[key]
+    if "even" in row and isinstance(row["even"], bool):
+        return not row["even"]
+    return None
+
+
+def _pad_leans(row):
+    for key in ("leans_toward_padding", "leans_toward_padded_side", "skew_toward_padding", "leans"):
+        v = row.get(key)
+        if isinstance(v, bool) or v is None and key in row:
+            return v
+    return None
+
+
+def _padding_rows(padding) -> list[dict]:
+    if not isinstance(padding, dict):
+        return []
+    for key in ("layers", "rows", "strided", "strided_layers"):
+        v = padding.get(key)
+        if isinstance(v, list):
+            return [r for r in v if isinstance(r, dict)]
+    return []
+
+
+# ---------------------------------------------------------------------------------- sections
+def _model_name(audit, weights) -> str:
+    prov = audit.get("provenance") if isinstance(audit.get("provenance"), dict) else {}
+    model = prov.get("model") or prov.get("model_path") or prov.get("path")
+    if isinstance(model, dict):
+        model = model.get("path") or model.get("name")
+    if not model and isinstance(weights.get("model"), dict):
+        model = weights["model"].get("path")
+    return os.path.basename(str(model).rstrip("/\\")) if model else "model"
+
+
+def _header(audit, weights) -> str:
+    prov = audit.get("provenance") if isinstance(audit.get("provenance"), dict) else {}
+    name = _model_name(audit, weights)
+    verdict = audit.get("verdict")
+    cls = {"PASSED": "pass", "FAILED": "fail"}.get(str(verdict).upper(), "unknown")
+    badge = f'<span class="verdict {cls}">{_e(verdict or "NO VERDICT")}</span>'
+    line = audit.get("summary_line")
+    out = ['<header>', f'<div class="title"><h1>{_e(name)}</h1>{badge}</div>',
+           '<div class="sub">onnxsym audit — symmetry of mean kernels, uneven padding, '
+           'shift/flip consistency</div>']
+    if line:
+        out.append(f'<pre class="summary-line">{_e(line)}</pre>')
+    out.append(_cards(audit, weights))
+    if prov:
+        rows = "".join(f'<tr><th>{_e(k)}</th><td>{_e(_flat(v))}</td></tr>' for k, v in prov.items())
+        out.append(f'<details class="prov" open><summary>Provenance</summary>'
+                   f'<table class="kv">{rows}</table></details>')
+    out.append('</header>')
+    return "".join(out)
+
+
+def _card(label, value, sub="", cls="") -> str:
+    return (f'<div class="card {cls}"><div class="label">{_e(label)}</div>'
+            f'<div class="value">{_e(value)}</div><div class="csub">{_e(sub)}</div></div>')
+
+
+def _cards(audit, weights) -> str:
+    s = weights.get("summary") if isinstance(weights.get("summary"), dict) else {}
+    cards = []
+    internal = s.get("internal") or {}
+    base = s.get("baseline") or {}
+    if internal.get("n"):
+        ci = internal.get("ci95")
+        ci_t = f"95% CI {_num(ci[0], 2)}–{_num(ci[1], 2)} · " if isinstance(ci, list) and len(ci) == 2 else ""
+        cards.append(_card("internal median S", _num(internal.get("median_symmetry")),
+                           f"{ci_t}{internal.get('n')} layers · random "
+                           f"{_num(base.get('median_mean'), 2)}±{_num(base.get('median_sd'), 2)}"))
+    first = s.get("first_layer") or {}
+    if first:
+        fb = first.get("baseline") or {}
+        cards.append(_card("first layer S", _num(first.get("symmetry")),
+                           f"{_dims(first.get('kernel_shape'))} · random "
+                           f"{_num(fb.get('mean'), 2)}±{_num(fb.get('sd'), 2)}"))
+    if s:
+        cards.append(_card("conv nodes", _num(s.get("conv_nodes")),
+                           f"{_num(s.get('analysed'))} analysed · {_num(s.get('one_by_one'))} 1×1"))
+    padding = audit.get("padding")
+    rows = _padding_rows(padding)
+    if rows:
+        uneven = [r for r in rows if _pad_uneven(r)]
+        cards.append(_card("uneven strided layers", f"{len(uneven)} / {len(rows)}",
+                           "padding leans to one side" if uneven else "all even",
+                           "warn" if uneven else ""))
+    c = audit.get("consistency")
+    if isinstance(c, dict) and not c.get("error"):
+        pct = _is_share(c)
+        for key, label in (("shift", "shift consistency"), ("flip", "flip consistency")):
+            r = c.get(key)
+            if isinstance(r, dict):
+                n = r.get("pairs") if key == "shift" else r.get("images")
+                cards.append(_card(label, _pct(r.get("consistency")) if pct else _num(r.get("consistency")),
+                                   f"{_ci_text(r.get('ci95'), pct)} · n={_num(n)}"))
+    return f'<div class="cards">{"".join(cards)}</div>' if cards else ""
+
+
+def _ci_text(ci, pct=True) -> str:
+    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_isnum(v) for v in ci):
+        if pct:
+            return f"95% CI {100 * ci[0]:.1f}–{100 * ci[1]:.1f} %"
+        return f"95% CI {_num(ci[0])}–{_num(ci[1])}"
+    return "no interval"
+
+
+def _pad_by_id(padding) -> dict:
+    return {str(r.get("id")): r for r in _padding_rows(padding) if r.get("id") is not None}
+
+
+def _kernel_grid(weights, pads) -> str:
+    layers = weights.get("layers") if isinstance(weights.get("layers"), list) else []
+    tiles, skipped_1x1, other = [], 0, []
+    for i, L in enumerate(layers):
+        if not isinstance(L, dict):
+            continue
+        status = L.get("status")
+        ks = L.get("kernel_shape") or []
+        if status != "ok":
+            if status == "n/a" and ks and all(k == 1 for k in ks):
+                skipped_1x1 += 1
+            else:
+                other.append((i, L))
+            continue
+        lid = str(L.get("id", f"layer {i}"))
+        op = L.get("op_type", "")
+        sym, base = L.get("symmetry"), L.get("baseline") or {}
+        title = (f"#{i} {lid}\n{op} {_dims(ks)} stride {_stride_text(L) or 1}"
+                 f"{' depthwise' if L.get('depthwise') else ''}\nS {_num(sym)} "
+                 f"(random {_num(base.get('mean'))}±{_num(base.get('sd'))}, z {_num(L.get('z_vs_baseline'), 1)})")
+        svg, note = _heatmap_svg(L.get("mean_kernel"), i, title)
+        if not svg:
+            svg = f'<div class="nodraw">{_e(note)}</div>'
+            note = ""
+        stride = _stride_of(L)
+        badges = []
+        if stride and stride > 1:
+            badges.append(f'<span class="badge s">s{stride}</span>')
+        if L.get("depthwise"):
+            badges.append('<span class="badge dw">dw</span>')
+        if L.get("transposed"):
+            badges.append('<span class="badge tr">T</span>')
+        prow = pads.get(lid)
+        pad_note = ""
+        if prow is not None and _pad_uneven(prow):
+            pad_note = f'<div class="padnote">pad {_e(_pad_direction(prow) or "uneven")}</div>'
+        z = L.get("z_vs_baseline")
+        scls = "hi" if _isnum(z) and z >= 1 else ("lo" if _isnum(z) and z <= -1 else "")
+        cls = "tile strided" if stride and stride > 1 else "tile"
+        tiles.append(
+            f'<figure class="{cls}"><div class="thead"><span class="idx">#{i}</span>'
+            f'{"".join(badges)}</div><div class="hm">{svg}</div>'
+            f'<figcaption><div class="srow"><span class="S {scls}">S {_num(sym)}</span>'
+            f'{_arrow_svg(L.get("skew"))}</div>'
+            f'<div class="base">rand {_num(base.get("mean"), 2)}±{_num(base.get("sd"), 2)}</div>'
+            f'<div class="lid" title="{_e(lid)}">{_e(_short_id(lid, op))}</div>'
+            f'<div class="shape">{_e(op)} {_e(_dims(ks))}</div>'
+            f'{f"<div class=note>{_e(note)}</div>" if note else ""}{pad_note}</figcaption></figure>')
+    head = ('<section id="kernels"><h2>Mean kernels</h2>'
+            '<p class="lead">Each square is the mean kernel K of one conv layer (the average over '
+            'all its output and input channels), coloured blue (negative) – white (0) – red '
+            '(positive) with limits ±max|K| of that kernel. S is its symmetry score '
+            '(1 = invariant under every rotation and flip); “rand” is S of random Gaussian kernels '
+            'of the same shape (mean±sd). The arrow points to where the kernel’s weight sits.</p>'
+            f'<div class="legendrow">{_legend_svg()}<span class="badge s">s2</span> strided '
+            '<span class="badge dw">dw</span> depthwise '
+            '<span class="S hi">S</span> ≥ 1 sd above random <span class="S lo">S</span> ≥ 1 sd below'
+            '</div>')
+    notes = []
+    if skipped_1x1:
+        notes.append(f"{skipped_1x1} 1×1 layer{'s' if skipped_1x1 != 1 else ''} not shown "
+                     "(S is not defined for a 1×1 kernel).")
+    body = f'<div class="grid">{"".join(tiles)}</div>' if tiles else \
+        '<p class="empty">No layer with a kernel larger than 1×1 was analysed.</p>'
+    extra = ""
+    if other:
+        rows = "".join(f'<tr><td>#{i}</td><td class="mono">{_e(L.get("id"))}</td>'
+                       f'<td>{_e(L.get("status"))}</td><td>{_e(L.get("reason"))}</td></tr>'
+                       for i, L in other)
+        extra = (f'<details><summary>{len(other)} other layer{"s" if len(other) != 1 else ""} '
+                 f'not analysed</summary><table class="data"><tr><th>#</th><th>layer</th>'
+                 f'<th>status</th><th>reason</th></tr>{rows}</table></details>')
+    note_html = f'<p class="muted">{" ".join(_e(n) for n in notes)}</p>' if notes else ""
+    return head + note_html + body + extra + "</section>"
+
+
+def _depth_chart(weights, pads) -> str:
+    layers = [L for L in (weights.get("layers") or []) if isinstance(L, dict)]
+    pts = [(i, L) for i, L in enumerate(layers) if L.get("status") == "ok" and _isnum(L.get("symmetry"))]
+    if not pts:
+        return ""
+    n = len(layers)
+    W, H = 1120, 360
+    ml, mr, mt, mb = 58, 20, 46, 50
+    pw, ph = W - ml - mr, H - mt - mb
+
+    def X(i):
+        return ml + (pw * (i + 0.5) / n)
+
+    def Y(v):
+        return mt + ph * (1 - max(0.0, min(1.0, v)))
+
+    o = [f'<svg class="chart" width="100%" viewBox="0 0 {W} {H}" role="img" '
+         f'preserveAspectRatio="xMidYMid meet"><title>symmetry S per layer against depth</title>']
+    # grid + y axis
+    for k in range(6):
+        v = k / 5
+        y = Y(v)
+        o.append(f'<line x1="{ml}" y1="{y:.1f}" x2="{W - mr}" y2="{y:.1f}" stroke="#e5e7eb"/>'
+                 f'<text x="{ml - 8}" y="{y + 4:.1f}" class="tick" text-anchor="end">{v:.1f}</text>')
+    # x ticks: about 10
+    step = max(1, int(math.ceil(n / 12 / 5.0)) * 5) if n > 12 else 1
+    for i in range(0, n, step):
+        x = X(i)
+        o.append(f'<line x1="{x:.1f}" y1="{mt + ph}" x2="{x:.1f}" y2="{mt + ph + 5}" stroke="#6b7280"/>'
+                 f'<text x="{x:.1f}" y="{mt + ph + 18}" class="tick" text-anchor="middle">{i}</text>')
+    o.append(f'<line x1="{ml}" y1="{mt}" x2="{ml}" y2="{mt + ph}" stroke="#6b7280"/>'
+             f'<line x1="{ml}" y1="{mt + ph}" x2="{W - mr}" y2="{mt + ph}" stroke="#6b7280"/>')
+    o.append(f'<text x="{ml + pw / 2:.1f}" y="{H - 10}" class="axis" text-anchor="middle">'
+             f'conv node index (input → output), {n} nodes</text>'
+             f'<text transform="translate(16 {mt + ph / 2:.1f}) rotate(-90)" class="axis" '
+             f'text-anchor="middle">symmetry S of the mean kernel</text>')
+    # random-init band: per layer mean ± sd, drawn as a step band around each point
+    band = [(i, L["baseline"]) for i, L in pts
+            if isinstance(L.get("baseline"), dict) and _isnum(L["baseline"].get("mean"))
+            and _isnum(L["baseline"].get("sd"))]
+    half = pw / n / 2
+    if band:
+        hw = max(half, min(6.0, pw / max(len(band), 1) / 2))
+        up, lo, mean = [], [], []
+        for j, (i, b) in enumerate(band):
+            x0, x1 = X(i) - hw, X(i) + hw
+            if j + 1 < len(band):
+                x1 = max(x1, (X(i) + X(band[j + 1][0])) / 2)
+            if j > 0:
+                x0 = min(x0, (X(i) + X(band[j - 1][0])) / 2)
+            hi_, lo_, m_ = Y(b["mean"] + b["sd"]), Y(b["mean"] - b["sd"]), Y(b["mean"])
+            up += [(x0, hi_), (x1, hi_)]
+            lo += [(x0, lo_), (x1, lo_)]
+            mean += [(x0, m_), (x1, m_)]
+        poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in up + lo[::-1])
+        o.append(f'<polygon points="{poly}" fill="#9ca3af" fill-opacity="0.28" stroke="none">'
+                 f'<title>random-init S, mean ± sd per layer shape</title></polygon>')
+        o.append('<polyline points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in mean) +
+                 '" fill="none" stroke="#6b7280" stroke-width="1" stroke-dasharray="4 3"/>')
+    # internal median
+    internal = (weights.get("summary") or {}).get("internal") or {}
+    med = internal.get("median_symmetry")
+    if _isnum(med):
+        o.append(f'<line x1="{ml}" y1="{Y(med):.1f}" x2="{W - mr}" y2="{Y(med):.1f}" stroke="#0f766e" '
+                 f'stroke-width="1.2" stroke-dasharray="2 3"/><text x="{W - mr - 4}" y="{Y(med) - 5:.1f}" '
+                 f'class="tick" fill="#0f766e" text-anchor="end">median internal S {med:.3f}</text>')
+    # the S line
+    o.append('<polyline points="' + " ".join(f"{X(i):.1f},{Y(L['symmetry']):.1f}" for i, L in pts) +
+             '" fill="none" stroke="#374151" stroke-width="1.2" stroke-opacity="0.55"/>')
+    r = 4.2 if len(pts) <= 120 else 3.0
+    labels = []
+    for i, L in pts:
+        x, y = X(i), Y(L["symmetry"])
+        stride = _stride_of(L)
+        lid = str(L.get("id"))
+        prow = pads.get(lid)
+        direction = _pad_direction(prow) if prow is not None and _pad_uneven(prow) else ""
+        tip = _e(f"#{i} {lid}\nS {_num(L['symmetry'])} · {_dims(L.get('kernel_shape'))} "
+                 f"stride {_stride_text(L) or 1}" + (f"\npadding leans {direction}" if direction else ""))
+        if stride and stride > 1:
+            d = r + 1.6
+            o.append(f'<polygon points="{x:.1f},{y - d:.1f} {x + d:.1f},{y:.1f} {x:.1f},{y + d:.1f} '
+                     f'{x - d:.1f},{y:.1f}" fill="{ORANGE}" stroke="#7c2d12" stroke-width="0.8">'
+                     f'<title>{tip}</title></polygon>')
+            text = direction or ("s" + str(stride))
+            labels.append((x, y, text))
+        else:
+            o.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="#1e3a8a" fill-opacity="0.85">'
+                     f'<title>{tip}</title></circle>')
+    # labels of strided layers: above the point, alternate heights where neighbours are close
+    last_x, level = -1e9, 0
+    for x, y, text in labels:
+        level = (level + 1) % 3 if x - last_x < 70 else 0
+        ly = y - 10 - 12 * level
+        if ly < mt - 30:
+            ly = y + 18 + 12 * level
+        o.append(f'<text x="{x:.1f}" y="{ly:.1f}" class="plabel" text-anchor="middle">{_e(text)}</text>')
+        last_x = x
+    # legend
+    lx, ly = ml + 4, 18
+    o.append(f'<circle cx="{lx + 5}" cy="{ly}" r="4" fill="#1e3a8a"/>'
+             f'<text x="{lx + 14}" y="{ly + 4}" class="tick">stride 1</text>'
+             f'<polygon points="{lx + 85},{ly - 6} {lx + 91},{ly} {lx + 85},{ly + 6} {lx + 79},{ly}" '
+             f'fill="{ORANGE}" stroke="#7c2d12" stroke-width="0.8"/>'
+             f'<text x="{lx + 97}" y="{ly + 4}" class="tick">strided (label: side the padding leans to)</text>'
+             f'<rect x="{lx + 370}" y="{ly - 6}" width="22" height="12" fill="#9ca3af" fill-opacity="0.28"/>'
+             f'<line x1="{lx + 370}" y1="{ly}" x2="{lx + 392}" y2="{ly}" stroke="#6b7280" stroke-dasharray="4 3"/>'
+             f'<text x="{lx + 398}" y="{ly + 4}" class="tick">random-init S, mean ± sd</text>')
+    o.append('</svg>')
+    return ('<section id="depth"><h2>Symmetry against depth</h2>'
+            '<p class="lead">S of each analysed layer in graph order. Trained networks usually sit '
+            'well above the grey random-init band; strided (downsampling) layers are where uneven '
+            'padding can pull a kernel off-centre.</p>' + "".join(o) + '</section>')
+
+
+def _padding_panel(padding, weights) -> str:
+    head = '<section id="padding"><h2>Padding at strided layers</h2>'
+    if padding is None:
+        return head + '<p class="empty">Padding diagnosis not included in this report.</p></section>'
+    if not isinstance(padding, dict):
+        return head + f'<p class="empty">{_e(padding)}</p></section>'
+    if padding.get("error"):
+        return head + f'<div class="error">Padding diagnosis failed: {_e(padding["error"])}</div></section>'
+    out = [head]
+    summ = padding.get("summary")
+    if isinstance(summ, str) and summ:
+        out.append(f'<p class="lead">{_e(summ)}</p>')
+    elif isinstance(summ, dict):
+        out.append('<p class="lead">' + _e(_flat(summ)) + '</p>')
+    inp = padding.get("input_shape") or padding.get("input_size")
+    if inp:
+        out.append(f'<p class="muted">input {_e(_dims(inp))}</p>')
+    by_id = {str(L.get("id")): L for L in (weights.get("layers") or []) if isinstance(L, dict)}
+    index = {str(L.get("id")): i for i, L in enumerate(weights.get("layers") or []) if isinstance(L, dict)}
+    rows = _padding_rows(padding)
+    strided = [r for r in rows if (_stride_of(r) or 1) > 1] or rows
+    if strided:
+        trs = []
+        for r in strided:
+            rid = str(r.get("id", ""))
+            sides = _pad_sides(r)
+            uneven = _pad_uneven(r)
+            wl = by_id.get(rid, {})
+            skew = r.get("skew", wl.get("skew"))
+            leans = _pad_leans(r)
+            cls = ' class="uneven"' if uneven else ""
+            inp_r = r.get("input_size", r.get("input", r.get("input_hw")))
+            trs.append(
+                f'<tr{cls}><td>{_e("#" + str(index[rid]) if rid in index else "")}</td>'
+                f'<td class="mono" title="{_e(rid)}">{_e(_short_id(rid, r.get("op_type", ""), 34))}</td>'
+                f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(inp_r))}</td>'
+                f'<td>{_e(_dims(r.get("kernel_shape", wl.get("kernel_shape"))))}</td>'
+                f'<td>{_e(_stride_text(r))}</td>'
+                + "".join(f'<td class="num">{_e(_num(sides.get(s), 0) if s in sides else "—")}</td>'
+                          for s in _SIDE_KEYS)
+                + f'<td>{"<b>uneven</b>" if uneven else ("even" if uneven is False else "—")}'
+                f'{(" · " + _e(_pad_direction(r))) if uneven and _pad_direction(r) else ""}</td>'
+                f'<td>{_arrow_svg(skew, 16)} {_e(_skew_words(skew))}</td>'
+                f'<td>{"yes" if leans is True else ("no" if leans is False else "—")}</td></tr>')
+        out.append('<table class="data"><tr><th>#</th><th>layer</th><th>op</th><th>input</th>'
+                   '<th>kernel</th><th>stride</th><th>top</th><th>left</th><th>bottom</th>'
+                   '<th>right</th><th>padding</th><th>kernel skew</th><th>leans to pad</th></tr>'
+                   + "".join(trs) + '</table>'
+                   '<p class="muted">Effective padding per side: the pad actually read by the '
+                   'kernel; trailing rows/columns never reached by a stride are subtracted '
+                   '(negative = real pixels dropped).</p>')
+    else:
+        out.append('<p class="empty">No strided layer found.</p>')
+    sugg = padding.get("suggestions")
+    if isinstance(sugg, list) and sugg:
+        items = "".join(f"<li>{_e(_flat(s) if not isinstance(s, str) else s)}</li>" for s in sugg)
+        out.append(f'<div class="suggest"><h3>Suggestions</h3><ul>{items}</ul></div>')
+    elif isinstance(sugg, str) and sugg:
+        out.append(f'<div class="suggest"><h3>Suggestions</h3><p>{_e(sugg)}</p></div>')
+    out.append('</section>')
+    return "".join(out)
+
+
+def _is_share(c) -> bool:
+    """True when consistency values are shares of agreeing top-1 (shown as %)."""
+    out = c.get("output") if isinstance(c.get("output"), dict) else {}
+    kind = out.get("kind")
+    return kind in (None, "classifier")
+
+
+def _bars_svg(c) -> str:
+    pct = _is_share(c)
+    rows = []
+    for key, label in (("shift", "shift"), ("flip", "flip (horizontal)"), ("flip_vertical", "flip (vertical)")):
+        r = c.get(key)
+        if isinstance(r, dict):
+            n = (f"{_num(r.get('pairs'))} pairs, {_num(r.get('images'))} images" if key == "shift"
+                 else f"{_num(r.get('images'))} images")
+            rows.append((label, r.get("consistency"), r.get("ci95"), n))
+    if not rows:
+        return ""
+    vals = [v for _, v, ci, _n in rows for v in ([v] + (list(ci) if isinstance(ci, (list, tuple)) else []))
+            if _isnum(v)]
+    lo_dom = -1.0 if vals and min(vals) < 0 else 0.0
+    W, rh, ml, mr = 760, 46, 130, 230
+    H = 30 + rh * len(rows)
+    pw = W - ml - mr
+
+    def X(v):
+        return ml + pw * (max(lo_dom, min(1.0, v)) - lo_dom) / (1.0 - lo_dom)
+
+    o = [f'<svg class="bars" width="100%" viewBox="0 0 {W} {H}" role="img"><title>consistency with 95% intervals</title>']
+    for k in range(5):
+        v = lo_dom + (1 - lo_dom) * k / 4
+        x = X(v)
+        o.append(f'<line x1="{x:.1f}" y1="8" x2="{x:.1f}" y2="{H - 20}" stroke="#e5e7eb"/>'
+                 f'<text x="{x:.1f}" y="{H - 6}" class="tick" text-anchor="middle">'
+                 f'{f"{100 * v:.0f}%" if pct else f"{v:.1f}"}</text>')
+    for j, (label, v, ci, n) in enumerate(rows):
+        y = 12 + rh * j
+        o.append(f'<text x="{ml - 10}" y="{y + 17}" class="blabel" text-anchor="end">{_e(label)}</text>')
+        if _isnum(v):
+            o.append(f'<rect x="{X(lo_dom):.1f}" y="{y + 4}" width="{X(v) - X(lo_dom):.1f}" height="20" '
+                     f'rx="3" fill="#0f766e" fill-opacity="0.8"/>')
+        if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_isnum(t) for t in ci):
+            a, b = X(ci[0]), X(ci[1])
+            yc = y + 14
+            o.append(f'<line x1="{a:.1f}" y1="{yc}" x2="{b:.1f}" y2="{yc}" stroke="{INK}" stroke-width="1.6"/>'
+                     f'<line x1="{a:.1f}" y1="{yc - 7}" x2="{a:.1f}" y2="{yc + 7}" stroke="{INK}" stroke-width="1.6"/>'
+                     f'<line x1="{b:.1f}" y1="{yc - 7}" x2="{b:.1f}" y2="{yc + 7}" stroke="{INK}" stroke-width="1.6"/>')
+        val = _pct(v) if pct else _num(v)
+        o.append(f'<text x="{W - mr + 12}" y="{y + 13}" class="bval">{_e(val)}</text>'
+                 f'<text x="{W - mr + 12}" y="{y + 29}" class="tick">{_e(_ci_text(ci, pct))} · {_e(n)}</text>')
+    o.append('</svg>')
+    return "".join(o)
+
+
+def _thumbs(items) -> str:
+    figs = []
+    for t in items:
+        if not isinstance(t, dict):
+            continue
+        uri = str(t.get("data_uri") or "")
+        img = (f'<img src="{_e(uri)}" alt="{_e(t.get("name"))}">' if uri.startswith("data:image/")
+               else '<div class="noimg">no image</div>')
+        why = str(t.get("why") or "")
+        figs.append(f'<figure class="thumb">{img}<figcaption><span class="badge why {_e(why)}">'
+                    f'{_e(why or "changed")}</span> {_e(t.get("name"))}'
+                    f'<div class="muted">{_e(t.get("detail") or "")}</div></figcaption></figure>')
+    return f'<div class="thumbs">{"".join(figs)}</div>' if figs else ""
+
+
+def _consistency_panel(c, thumbs) -> str:
+    head = '<section id="consistency"><h2>Shift and flip consistency</h2>'
+    if c is None:
+        return head + ('<p class="empty">Not measured (data-free audit): run without '
+                       '<code>--no-run</code> to classify shifted and mirrored images.</p></section>')
+    if not isinstance(c, dict):
+        return head + f'<div class="error">{_e(c)}</div></section>'
+    if c.get("error"):
+        return head + (f'<div class="error"><b>The consistency measurement failed.</b> '
+                       f'{_e(c["error"])}<br>The weight and padding parts of this report are complete.'
+                       '</div></section>')
+    out = [head, '<p class="lead">Does the top-1 prediction survive a small shift of the crop '
+           '(two random crops 0–31 px apart) or a horizontal mirror? Bars: measured share; '
+           'whiskers: 95 % interval.</p>', _bars_svg(c)]
+    out_info = c.get("output") if isinstance(c.get("output"), dict) else {}
+    facts = []
+    prov = c.get("provider")
+    if prov:
+        facts.append(("provider used", f"{prov} ({', '.join(map(str, c.get('providers') or []))})"
+                      if c.get("providers") else prov))
+    if c.get("provider_fallback"):
+        facts.append(("fallback", c["provider_fallback"]))
+    facts.append(("images", f"{_num(c.get('images'))} from {c.get('image_source') or '?'}"))
+    sh = c.get("shift") if isinstance(c.get("shift"), dict) else {}
+    if sh:
+        facts.append(("shift pairs", f"{_num(sh.get('pairs'))} ({_num(c.get('pairs_per_image'))} per image); "
+                      f"offsets {sh.get('offsets') or '?'}"))
+        if sh.get("ci95_method"):
+            facts.append(("shift interval", sh["ci95_method"]))
+    fl = c.get("flip") if isinstance(c.get("flip"), dict) else {}
+    if fl.get("ci95_method"):
+        facts.append(("flip interval", fl["ci95_method"]))
+    if out_info.get("comparison"):
+        facts.append(("compared", out_info["comparison"]))
+    if c.get("seed") is not None:
+        facts.append(("seed", c.get("seed")))
+    rep = c.get("repeat") if isinstance(c.get("repeat"), dict) else {}
+    if rep:
+        facts.append(("repeat check", f"{'identical' if rep.get('identical') else 'not identical'} "
+                      f"over {_num(rep.get('inputs'))} inputs, max |Δ| {_num(rep.get('max_abs_diff'), 6)}"))
+    out.append('<table class="kv">' + "".join(f'<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>'
+                                            for k, v in facts) + '</table>')
+    for key, cls in (("warnings", "warn"), ("notes", "muted")):
+        items = c.get(key)
+        if isinstance(items, list) and items:
+            out.append(f'<ul class="{cls}">' + "".join(f"<li>{_e(s)}</li>" for s in items) + '</ul>')
+    t = _thumbs(thumbs or [])
+    if t:
+        out.append('<h3>Images whose prediction changed</h3>' + t)
+    per = c.get("per_image")
+    if isinstance(per, list) and per:
+        trs = []
+        for p in per:
+            if not isinstance(p, dict):
+                continue
+            agree, pairs = p.get("shift_agree"), p.get("shift_pairs")
+            shift_t = f"{agree}/{pairs}" if agree is not None else _num(p.get("shift_mean"))
+            bad_s = agree is not None and pairs is not None and agree < pairs
+            f = p.get("flip")
+            flip_t = ("✓" if f == 1 else "✗") if f in (0, 1, 0.0, 1.0) else _num(f)
+            trs.append(f'<tr><td class="mono">{_e(p.get("name"))}</td><td class="num">{_e(_num(p.get("top1")))}</td>'
+                       f'<td class="num{" bad" if bad_s else ""}">{_e(shift_t)}</td>'
+                       f'<td class="num{" bad" if f == 0 else ""}">{_e(flip_t)}</td></tr>')
+        open_ = " open" if len(trs) <= 12 else ""
+        out.append(f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data">'
+                   '<tr><th>image</th><th>top-1</th><th>shift pairs agreeing</th><th>flip agrees</th></tr>'
+                   + "".join(trs) + '</table></details>')
+    skipped = c.get("skipped")
+    if isinstance(skipped, list) and skipped:
+        out.append('<p class="muted">skipped: ' + _e("; ".join(
+            f"{s.get('name')}: {s.get('reason')}" if isinstance(s, dict) else _flat(s) for s in skipped)) + '</p>')
+    out.append('</section>')
+    return "".join(out)
+
+
+def _gates_panel(gates, verdict) -> str:
+    head = '<section id="gates"><h2>Gates</h2>'
+    if not isinstance(gates, list) or not gates:
+        return head + '<p class="empty">No gates were set; the verdict is informational.</p></section>'
+    trs = []
+    for g in gates:
+        if not isinstance(g, dict):
+            continue
+        ok = g.get("passed")
+        pill = ('<span class="pill pass">pass</span>' if ok is True else
+                '<span class="pill fail">fail</span>' if ok is False else '<span class="pill">—</span>')
+        cls = "gpass" if ok is True else ("gfail" if ok is False else "")
+        trs.append(f'<tr class="{cls}"><td>{pill}</td><td class="mono">{_e(g.get("name"))}</td>'
+                   f'<td class="num">{_e(_flat(g.get("value")))}</td>'
+                   f'<td class="num">{_e(_flat(g.get("threshold")))}</td><td>{_e(g.get("message") or "")}</td></tr>')
+    return head + ('<table class="data gates"><tr><th></th><th>gate</th><th>value</th><th>threshold</th>'
+                   '<th>message</th></tr>' + "".join(trs) + '</table></section>')
+
+
+_FOOTER = """<footer><h2>What the numbers mean</h2><dl>
+<dt>Mean kernel K</dt><dd>The signed average of all 2-D kernels of a conv layer (over output and
+input channels). Individual kernels detect oriented edges; their average shows what the layer does
+on the whole.</dd>
+<dt>Symmetry S</dt><dd>1 − the mean distance between the normalised K and its rotations and flips
+(dihedral group D4 for square kernels; flips and 180° rotation for non-square ones; reversal for
+1-D; axis flips for 3-D). S = 1: perfectly symmetric. Random Gaussian kernels score about
+0.41 (3×3), 0.35 (5×5), 0.33 (7×7); trained networks usually score far higher in their internal
+layers (arXiv 2503.19215). 1×1 kernels have no S.</dd>
+<dt>Skew arrow</dt><dd>The normalised first moment of K about its centre: where the weight sits.
+A consistent lean toward the top-left at stride-2 layers is the mark of uneven padding.</dd>
+<dt>Uneven padding</dt><dd>With stride s, the last rows/columns of the padded input may never be
+read, so only the top/left (PyTorch-style) or bottom/right (TF “SAME”) padding is used ("Mind the
+Pad", ICLR 2021). Reflection padding, anti-aliasing or an input size that pads evenly remove it.</dd>
+<dt>Shift consistency</dt><dd>Share of crop pairs (offsets 0–31 px) whose top-1 agrees (Zhang,
+ICML 2019; torchvision MobileNet-v2 scores 86.5 % on ImageNet val). Flip consistency: share of
+images whose top-1 survives a horizontal mirror. Intervals are 95 %; a handful of images gives wide
+intervals.</dd></dl><p class="muted">Generated by onnxsym. Self-contained: no script, no network.</p>
+</footer>"""
+
+_CSS = """
+:root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bg:#f8fafc;--card:#fff;--pass:#15803d;
+--fail:#b91c1c;--warn:#b45309;--accent:#0f766e;--orange:#d9711c}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--ink);font:14px/1.45 system-ui,-apple-system,
+"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1240px;margin:0 auto;padding:24px 28px 40px}
+header,section,footer{background:var(--card);border:1px solid var(--line);border-radius:10px;
+padding:18px 22px;margin-bottom:18px;box-shadow:0 1px 2px rgba(0,0,0,.04)}
+h1{font-size:24px;margin:0;word-break:break-all}
+h2{font-size:18px;margin:0 0 8px}
+h3{font-size:14px;margin:14px 0 6px}
+.title{display:flex;align-items:center;gap:14px;flex-wrap:wrap}
+.sub{color:var(--muted);margin-top:2px}
+.verdict{font-weight:700;letter-spacing:.06em;padding:4px 12px;border-radius:999px;color:#fff;
+font-size:13px;background:#6b7280}
+.verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+.summary-line{background:#f1f5f9;border:1px solid var(--line);border-radius:6px;padding:8px 10px;
+white-space:pre-wrap;word-break:break-word;font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,
+Consolas,monospace;margin:12px 0}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
+.card{flex:1 1 170px;border:1px solid var(--line);border-radius:8px;padding:8px 12px;background:#fcfcfd}
+.card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card .value{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
+.card .csub{color:var(--muted);font-size:12px}
+.card.warn{border-color:#f5c08a;background:#fff8f0}.card.warn .value{color:var(--warn)}
+details summary{cursor:pointer;color:var(--muted);margin:6px 0}
+table{border-collapse:collapse}
+table.kv th{text-align:left;font-weight:500;color:var(--muted);padding:2px 14px 2px 0;
+vertical-align:top;white-space:nowrap}
+table.kv td{padding:2px 0;word-break:break-all;font-size:13px}
+table.data{width:100%;font-size:13px;margin:6px 0}
+table.data th{text-align:left;font-weight:600;border-bottom:2px solid var(--line);padding:5px 8px;
+white-space:nowrap}
+table.data td{border-bottom:1px solid var(--line);padding:4px 8px;vertical-align:middle}
+table.data td svg{vertical-align:middle}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.bad{color:var(--fail);font-weight:600}
+tr.uneven td{background:#fff7ed}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;
+word-break:break-all}
+.lead{color:#374151;margin:2px 0 10px;max-width:980px}
+.muted{color:var(--muted);font-size:12.5px}
+ul.warn{color:var(--warn)}
+.empty{color:var(--muted);font-style:italic}
+.error{border:1px solid #fecaca;background:#fef2f2;color:#7f1d1d;border-radius:8px;padding:10px 14px;
+white-space:pre-wrap;word-break:break-word}
+.legendrow{display:flex;align-items:center;gap:10px;flex-wrap:wrap;color:var(--muted);font-size:12.5px;
+margin-bottom:8px}
+.legendrow text{fill:var(--muted)}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px}
+.tile{margin:0;border:1px solid var(--line);border-radius:8px;padding:6px 6px 7px;background:#fff;
+min-width:0;text-align:center}
+.tile.strided{border-color:#f0b27a;background:#fffaf5}
+.thead{display:flex;align-items:center;gap:4px;min-height:18px;margin-bottom:3px}
+.idx{font-weight:650;font-size:12px;margin-right:auto;font-variant-numeric:tabular-nums}
+.hm{height:80px;display:flex;align-items:center;justify-content:center}
+.hm svg{display:block}
+.nodraw{font-size:11px;color:var(--muted)}
+.srow{display:flex;align-items:center;justify-content:center;gap:5px;margin-top:4px}
+.S{font-weight:650;font-variant-numeric:tabular-nums;font-size:13px}
+.S.hi{color:#0f766e}.S.lo{color:#b91c1c}
+.base,.shape,.note{color:var(--muted);font-size:11px;font-variant-numeric:tabular-nums}
+.lid{font:11px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow:hidden;
+text-overflow:ellipsis;white-space:nowrap}
+.padnote{font-size:11px;color:var(--warn);font-weight:600}
+.badge{display:inline-block;font-size:10.5px;font-weight:650;padding:0 5px;border-radius:4px;
+line-height:16px;background:#e5e7eb;color:#374151}
+.badge.s{background:var(--orange);color:#fff}.badge.dw{background:#dbeafe;color:#1e3a8a}
+.badge.why.shift{background:#ede9fe;color:#5b21b6}.badge.why.flip{background:#fce7f3;color:#9d174d}
+svg.chart{display:block;max-width:100%;height:auto}
+svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+svg .tick{font-size:11px;fill:#4b5563}
+svg .axis{font-size:12.5px;fill:#374151}
+svg .plabel{font-size:10.5px;fill:#9a3412;font-weight:600}
+svg .blabel{font-size:13px;fill:#1f2937;font-weight:600}
+svg .bval{font-size:14px;fill:#1f2937;font-weight:700}
+svg.bars{display:block;max-width:760px;height:auto}
+.suggest{border-left:3px solid var(--accent);background:#f0fdfa;padding:6px 14px;border-radius:0 6px 6px 0;
+margin-top:10px}
+.suggest ul{margin:4px 0;padding-left:18px}
+.thumbs{display:flex;flex-wrap:wrap;gap:10px}
+.thumb{margin:0;width:150px;border:1px solid var(--line);border-radius:8px;overflow:hidden;background:#fff}
+.thumb img{display:block;width:150px;height:150px;object-fit:cover}
+.thumb figcaption{padding:4px 6px;font-size:12px;word-break:break-all}
+.noimg{height:150px;display:flex;align-items:center;justify-content:center;color:var(--muted)}
+.pill{display:inline-block;padding:1px 10px;border-radius:999px;font-weight:700;font-size:12px;
+background:#e5e7eb}
+.pill.pass{background:#dcfce7;color:var(--pass)}.pill.fail{background:#fee2e2;color:var(--fail)}
+tr.gfail td{background:#fff5f5}
+footer dl{margin:0;display:grid;grid-template-columns:170px 1fr;gap:6px 16px}
+footer dt{font-weight:650}footer dd{margin:0;color:#374151}
+code{background:#f1f5f9;padding:0 4px;border-radius:4px}
+@media print{body{background:#fff}header,section,footer{box-shadow:none;break-inside:avoid-page}}
+"""
+
+
+# ---------------------------------------------------------------------------------- entry point
+def render_html(audit: dict) -> str:
+    """Render an ``onnxsym.audit/1`` dict as one self-contained HTML page (a string)."""
+    audit = audit if isinstance(audit, dict) else {}
+    weights = audit.get("weights") if isinstance(audit.get("weights"), dict) else {}
+    padding = audit.get("padding")
+    pads = _pad_by_id(padding)
+    consistency = audit.get("consistency")
+    thumbs = audit.get("thumbnails")
+    if thumbs is None and isinstance(consistency, dict):
+        thumbs = consistency.get("thumbnails")
+    title = f"onnxsym audit — {_model_name(audit, weights)}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
+        _header(audit, weights),
+    ]
+    if weights:
+        parts.append(_kernel_grid(weights, pads))
+        parts.append(_depth_chart(weights, pads))
+    elif audit.get("weights") is not None:
+        parts.append(f'<section><h2>Weights</h2><div class="error">{_e(audit.get("weights"))}</div></section>')
+    parts.append(_padding_panel(padding, weights))
+    parts.append(_consistency_panel(consistency, thumbs))
+    parts.append(_gates_panel(audit.get("gates"), audit.get("verdict")))
+    parts.append(_FOOTER)
+    parts.append("</main></body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,40 @@
+"""Plain-text helpers shared by the renderers: aligned tables, number formatting, colour."""
+from __future__ import annotations
+
+
+def fmt(x, nd=3, none="—"):
+    """A number with ``nd`` decimals, or ``none`` for missing values."""
+    if x is None:
+        return none
+    if isinstance(x, float):
+        return f"{x:.{nd}f}"
+    return str(x)
+
+
+def shorten(text: str, width: int) -> str:
+    """Cut the middle of ``text`` so it fits ``width`` characters."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    head = keep // 3
+    return text[:head] + "…" + text[len(text) - (keep - head):]
+
+
+def table(headers, rows, align=None) -> str:
+    """An aligned text table; ``align`` is a string of 'l'/'r' per column."""
+    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    align = align or "l" * len(headers)
+
+    def line(cells):
+        out = []
+        for i, c in enumerate(cells):
+            out.append(c.rjust(widths[i]) if align[i] == "r" else c.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep] + [line(r) for r in rows])

@@ -1,0 +1,120 @@
+"""Renderers of a WeightsReport: text table, CSV, JSON. They format; they never compute."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..symmetry import TERMS_2D
+from .text import fmt, shorten, table
+
+
+def to_json(report) -> str:
+    """The ``onnxsym.weights/1`` JSON document."""
+    return json.dumps(report.to_dict(), indent=1, allow_nan=False)
+
+
+def summary_line(report) -> str:
+    """One greppable line: counts, first-layer S, internal median S with CI, the random baseline."""
+    s = report.summary
+    parts = [f"{s.conv_nodes} conv nodes, {s.analysed} analysed, {s.one_by_one} 1×1, "
+             f"{s.not_applicable - s.one_by_one} other n/a, "
+             f"{s.unresolved} unresolved"]
+    if s.first_layer:
+        b = s.first_layer["baseline"]
+        parts.append(f"first layer S {fmt(s.first_layer['symmetry'])} (random {fmt(b.get('mean'))}±{fmt(b.get('sd'))})")
+    i = s.internal
+    if i["n"]:
+        ci = f" [95% CI {fmt(i['ci95'][0])}–{fmt(i['ci95'][1])}]" if i["ci95"] else ""
+        parts.append(f"internal median S {fmt(i['median_symmetry'])}{ci} over {i['n']} layers "
+                     f"(random {fmt(s.baseline['median_mean'])}±{fmt(s.baseline['median_sd'])})")
+    return "onnxsym weights: " + " | ".join(parts)
+
+
+def _status(r):
+    if r.status == "ok":
+        return ""
+    if r.status == "n/a" and r.kernel_shape and all(k == 1 for k in r.kernel_shape):
+        return "n/a (1×1)"
+    return f"{r.status}: {r.reason}" if r.status == "n/a" else r.status
+
+
+def _kernel(r):
+    return "×".join(map(str, r.kernel_shape)) if r.kernel_shape else "?"
+
+
+def to_table(report, width: int = 44) -> str:
+    """The human-readable report: one row per conv node, then the summary."""
+    rows = []
+    for n, r in enumerate(report.layers):
+        status = r.status if r.status != "ok" else ""
+        base = r.baseline
+        rows.append([
+            n, shorten(r.id, width), r.op_type.split(".")[-1], _kernel(r),
+            "×".join(map(str, r.strides)) if r.strides else "1",
+            ("dw" if r.depthwise else str(r.group)),
+            fmt(r.symmetry),
+            f"{fmt(base.get('mean'))}±{fmt(base.get('sd'))}" if base else "",
+            fmt(r.z_vs_baseline, 1),
+            (f"{fmt(r.per_kernel.get('median'))} [{fmt(r.per_kernel.get('q1'), 2)},{fmt(r.per_kernel.get('q3'), 2)}]"
+             if r.per_kernel.get("median") is not None else ""),
+            ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else "",
+            fmt(r.coherence, 2),
+            _status(r),
+        ])
+    head = ["#", "layer", "op", "kernel", "stride", "group", "S", "random S", "z", "per-kernel S [q1,q3]",
+            "skew(↓,→)", "coher.", "status"]
+    out = [table(head, rows, "rrllllrrrlrrl")]
+    s = report.summary
+    out.append("")
+    out.append(f"model: {report.model['path']} ({report.model['size_bytes'] / 1e6:.1f} MB"
+               f"{', + %.1f MB external data' % (report.model['external_bytes'] / 1e6) if report.model.get('external_bytes') else ''}), "
+               f"IR {report.model['ir_version']}, opsets {report.model['opsets']}, producer {report.model['producer'] or '?'}")
+    if s.followed_by_batchnorm:
+        out.append(f"note: {s.followed_by_batchnorm} conv(s) feed a BatchNormalization: BN rescales output "
+                   "channels, so folding it into the conv changes the mean kernel.")
+    unresolved = [r for r in report.layers if r.status == "unresolved"]
+    for r in unresolved:
+        out.append(f"unresolved: {r.id}: {r.reason}")
+    if s.least_symmetric:
+        out.append("least symmetric: " + ", ".join(
+            f"{shorten(x['id'], 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
+    out.append("S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
+               "i.i.d. Gaussian kernels of that shape; z = (S − random mean)/sd; skew: lean of the mean "
+               "kernel (negative = toward top / left); coher.: ||mean kernel|| / rms ||single kernel||.")
+    if report.padding is not None:
+        try:
+            from .padding_render import to_table as padding_table  # rendered by the padding module's renderer
+
+            out.append("")
+            out.append(padding_table(report.padding))
+        except ImportError:
+            pass
+    out.append(summary_line(report))
+    return "\n".join(out)
+
+
+def to_csv(report) -> str:
+    """One CSV row per conv node, the seven 2-D terms as columns."""
+    buf = io.StringIO()
+    cols = ["id", "path", "op_type", "weight_shape", "kernel_shape", "strides", "pads", "auto_pad",
+            "dilations", "group", "depthwise", "status", "reason", "symmetry", *TERMS_2D,
+            "per_kernel_median", "per_kernel_q1", "per_kernel_q3", "skew_down", "skew_right",
+            "coherence", "coherence_random", "baseline_mean", "baseline_sd", "z_vs_baseline",
+            "weight_source", "shared_with", "followed_by"]
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in report.layers:
+        skew = (r.skew or []) + [None, None]
+        w.writerow([
+            r.id, r.path, r.op_type, "x".join(map(str, r.weight_shape or [])),
+            "x".join(map(str, r.kernel_shape or [])), "x".join(map(str, r.strides or [])),
+            " ".join(map(str, r.pads or [])), r.auto_pad, "x".join(map(str, r.dilations or [])),
+            r.group, r.depthwise, r.status, r.reason, r.symmetry,
+            *[r.terms.get(t) for t in TERMS_2D],
+            r.per_kernel.get("median"), r.per_kernel.get("q1"), r.per_kernel.get("q3"),
+            skew[0], skew[1] if len(r.skew or []) == 2 else None, r.coherence, r.coherence_random,
+            r.baseline.get("mean"), r.baseline.get("sd"), r.z_vs_baseline, r.weight_source,
+            " ".join(r.shared_with), r.followed_by,
+        ])
+    return buf.getvalue()

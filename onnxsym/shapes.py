@@ -1,0 +1,457 @@
+"""Shapes and layout of a model's image input, and cheap repeated shape inference.
+
+* :func:`parse_shape` reads ``1x3x224x224`` (also ``1,3,224,224`` or a sequence of ints).
+* :func:`find_image_input` picks the input that carries the image: a 3-D, 4-D or 5-D float (or
+  uint8) graph input from which a convolution or pool can be reached.
+* :func:`trace_layout` follows that input through layout-preserving ops and Transposes to the
+  first convolution or pool and so learns which input axes are batch, channels and spatial
+  (``NCHW``, or ``NHWC`` for tf2onnx exports with a Transpose in front of the convs).
+* :class:`ShapeOracle` runs ONNX shape inference on a *skeleton* of the model — the same graph
+  with every large tensor payload cut off (dims and types kept) — so inference costs about a
+  millisecond per run on MobileNetV2/ResNet-50, never touches weights, and works for models
+  over 2 GB. It is re-run per candidate input size by the padding suggestions.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from dataclasses import dataclass
+
+import onnx
+from onnx import AttributeProto, TensorProto
+
+from .errors import InputError, ModelError
+
+__all__ = [
+    "parse_shape", "ImageInput", "find_image_input", "trace_layout", "ShapeOracle", "as_model_proto",
+    "CONV_OPS", "POOL_OPS", "LAYER_OPS",
+]
+
+#: conv-like ops: (domain, op_type) -> index of the weight input
+CONV_OPS = {
+    ("", "Conv"): 1,
+    ("", "ConvTranspose"): 1,
+    ("", "QLinearConv"): 3,
+    ("", "ConvInteger"): 1,
+    ("com.microsoft", "FusedConv"): 1,
+}
+POOL_OPS = {("", "MaxPool"), ("", "AveragePool"), ("", "LpPool")}
+LAYER_OPS = set(CONV_OPS) | POOL_OPS
+
+_FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
+_IMAGE_TYPES = _FLOATS | {TensorProto.UINT8}
+
+# Ops that keep the axes of their first input where they were (elementwise, normalisation,
+# resampling, quantisation, padding): the layout trace walks through them.
+_PRESERVING = {
+    "Identity", "Cast", "CastLike", "Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid",
+    "HardSigmoid", "HardSwish", "Tanh", "Softplus", "Softsign", "Mish", "Gelu", "Erf", "Clip", "Abs",
+    "Neg", "Sqrt", "Exp", "Log", "Floor", "Ceil", "Round", "Reciprocal", "Sign", "Not", "Add", "Sub",
+    "Mul", "Div", "Pow", "Min", "Max", "Mean", "Sum", "Where", "BatchNormalization",
+    "InstanceNormalization", "LpNormalization", "Dropout", "Pad", "Resize", "Upsample",
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Concat", "Shrink", "ThresholdedRelu",
+    "BitShift", "Mod", "Affine", "ScaledTanh", "Sin", "Cos",
+}
+
+_LETTERS = {3: "NCW", 4: "NCHW", 5: "NCDHW"}
+
+
+def as_model_proto(model) -> tuple[onnx.ModelProto, object]:
+    """``(ModelProto, source)`` for a path, a LoadedModel or a ModelProto.
+
+    ``source`` is what was given once loaded (a LoadedModel where the loader was used), so a
+    caller can hand it on (e.g. to ``analyze_weights``) without loading twice.
+    """
+    if isinstance(model, onnx.ModelProto):
+        return model, model
+    inner = getattr(model, "model", None)
+    if isinstance(inner, onnx.ModelProto):
+        return inner, model
+    if isinstance(model, (str, bytes, os.PathLike)):
+        try:
+            from .loading import load_model
+        except ImportError:  # pragma: no cover - the loader ships with the package
+            try:
+                proto = onnx.load(os.fspath(model), load_external_data=False)
+            except FileNotFoundError:
+                raise ModelError(f"model file not found: {os.fspath(model)}") from None
+            except Exception as e:  # noqa: BLE001 - any parse failure is bad input
+                raise ModelError(f"cannot read {os.fspath(model)} as an ONNX model: {e}") from None
+            return proto, proto
+        loaded = load_model(model)
+        return loaded.model, loaded
+    raise InputError(f"expected a model path, LoadedModel or onnx.ModelProto, got {type(model).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes given by the user
+# --------------------------------------------------------------------------------------------
+def parse_shape(shape) -> tuple[int, ...]:
+    """``"1x3x224x224"`` / ``"1,3,224,224"`` / ``(1, 3, 224, 224)`` -> tuple of positive ints."""
+    if shape is None:
+        raise InputError("no input shape given")
+    if isinstance(shape, str):
+        text = shape.strip()
+        parts = [p.strip() for p in re.split(r"[x×X,*\s]+", text) if p.strip()] if text else []
+        if not parts:
+            raise InputError(f"cannot parse input shape {shape!r}: expected e.g. 1x3x224x224")
+        dims = []
+        for p in parts:
+            try:
+                dims.append(int(p))
+            except ValueError:
+                raise InputError(f"cannot parse input shape {shape!r}: {p!r} is not an integer "
+                                 "(expected e.g. 1x3x224x224)") from None
+    else:
+        try:
+            dims = [int(d) for d in shape]
+        except (TypeError, ValueError):
+            raise InputError(f"cannot parse input shape {shape!r}: expected a sequence of integers") from None
+        if any(isinstance(d, float) and not float(d).is_integer() for d in shape):
+            raise InputError(f"cannot parse input shape {shape!r}: sizes must be integers")
+    bad = [d for d in dims if d <= 0]
+    if bad:
+        raise InputError(f"input shape {_fmt(dims)} has a zero or negative size ({bad[0]}); "
+                         "every size must be at least 1")
+    return tuple(dims)
+
+
+def _fmt(dims) -> str:
+    return "x".join("?" if d is None else str(d) for d in dims)
+
+
+# --------------------------------------------------------------------------------------------
+# The image input and its layout
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ImageInput:
+    """The graph input that carries the image.
+
+    Attributes
+    ----------
+    name : str
+    elem_type : str
+        ONNX element type name (``FLOAT``, ``FLOAT16``, ``UINT8``…).
+    declared : tuple
+        The dims as the model declares them: int, a symbolic name (str), or None (unknown);
+        None for the whole tuple when the model declares no shape at all.
+    layout : str or None
+        ``"NCHW"``, ``"NHWC"`` (rank 4), ``"NCW"``/``"NWC"`` (rank 3), ``"NCDHW"``/``"NDHWC"``
+        (rank 5) or another arrangement of those letters; None when it could not be traced.
+    layout_source : str
+        ``"graph"`` (traced through the graph to the first conv/pool), ``"given"``, or ``""``.
+    batch_axis, channel_axis : int or None
+    spatial_axes : tuple of int
+        Input axes that become the spatial axes of the first conv/pool, in the conv's order.
+    """
+
+    name: str
+    elem_type: str
+    declared: tuple | None
+    layout: str | None = None
+    layout_source: str = ""
+    batch_axis: int | None = None
+    channel_axis: int | None = None
+    spatial_axes: tuple = ()
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.declared is None else len(self.declared)
+
+    def declared_text(self) -> str:
+        if self.declared is None:
+            return "(no shape declared)"
+        return "x".join("?" if d is None else str(d) for d in self.declared)
+
+
+def _declared(vi: onnx.ValueInfoProto):
+    tt = vi.type.tensor_type
+    if not tt.HasField("shape"):
+        return None
+    out = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(int(d.dim_value))
+        elif d.HasField("dim_param") and d.dim_param:
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+def _consumers(graph: onnx.GraphProto) -> dict[str, list[tuple[onnx.NodeProto, int]]]:
+    out: dict[str, list] = {}
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name:
+                out.setdefault(name, []).append((node, k))
+    return out
+
+
+def _is_layer(node) -> bool:
+    return (node.domain if node.domain != "ai.onnx" else "", node.op_type) in LAYER_OPS
+
+
+def _reaches_layer(graph, consumers, start: str) -> bool:
+    seen = {start}
+    todo = deque([start])
+    while todo:
+        name = todo.popleft()
+        for node, _k in consumers.get(name, ()):
+            if _is_layer(node):
+                return True
+            for out in node.output:
+                if out and out not in seen:
+                    seen.add(out)
+                    todo.append(out)
+    return False
+
+
+def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> ImageInput | None:
+    """The first graph input that is 3-D/4-D/5-D float or uint8 and feeds a conv or pool.
+
+    ``given_rank`` stands in for the rank of inputs that declare no shape at all.
+    """
+    graph = model.graph
+    inits = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
+    consumers = _consumers(graph)
+    for vi in graph.input:
+        if vi.name in inits or not vi.type.HasField("tensor_type"):
+            continue
+        et = vi.type.tensor_type.elem_type
+        if et not in _IMAGE_TYPES:
+            continue
+        declared = _declared(vi)
+        rank = len(declared) if declared is not None else given_rank
+        if rank not in (3, 4, 5):
+            continue
+        if not _reaches_layer(graph, consumers, vi.name):
+            continue
+        return ImageInput(name=vi.name, elem_type=TensorProto.DataType.Name(et), declared=declared)
+    return None
+
+
+def describe_inputs(model: onnx.ModelProto) -> str:
+    inits = {t.name for t in model.graph.initializer}
+    parts = []
+    for vi in model.graph.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        et = TensorProto.DataType.Name(tt.elem_type) if vi.type.HasField("tensor_type") else "non-tensor"
+        d = _declared(vi) if vi.type.HasField("tensor_type") else None
+        parts.append(f"{vi.name} [{et}, {'?' if d is None else str(len(d)) + '-D'}]")
+    return ", ".join(parts) or "none"
+
+
+def _perm(node, rank):
+    for a in node.attribute:
+        if a.name == "perm":
+            return list(a.ints)
+    return list(range(rank))[::-1]
+
+
+def trace_layout(model: onnx.ModelProto, image: ImageInput, rank: int) -> ImageInput:
+    """Fill ``image.layout``/axes by following the input to the first conv or pool.
+
+    Walks breadth-first through layout-preserving ops (elementwise, normalisation, Pad, Resize,
+    Q/DQ, Concat) and Transposes (whose ``perm`` moves the axes); any other op ends the walk.
+    The first conv/pool reached fixes the layout: its input is NC<spatial> by the ONNX spec.
+    """
+    graph = model.graph
+    consumers = _consumers(graph)
+    start = list(range(rank))
+    maps = {image.name: start}
+    todo = deque([image.name])
+    while todo:
+        name = todo.popleft()
+        amap = maps[name]
+        for node, k in consumers.get(name, ()):
+            if _is_layer(node):
+                if k != 0:
+                    continue
+                batch, channel, spatial = amap[0], amap[1], tuple(amap[2:])
+                letters = _LETTERS.get(rank)
+                if letters is None or None in amap:
+                    continue
+                text = [""] * rank
+                for conv_axis, in_axis in enumerate(amap):
+                    text[in_axis] = letters[conv_axis]
+                image.layout = "".join(text)
+                image.layout_source = "graph"
+                image.batch_axis, image.channel_axis, image.spatial_axes = batch, channel, spatial
+                return image
+            op = node.op_type
+            if node.domain not in ("", "ai.onnx"):
+                continue
+            if op == "Transpose":
+                perm = _perm(node, len(amap))
+                if sorted(perm) != list(range(len(amap))):
+                    continue
+                new = [amap[p] for p in perm]
+            elif op in _PRESERVING:
+                if op == "Concat" or k == 0 or op in ("Add", "Sub", "Mul", "Div", "Pow", "Min", "Max",
+                                                       "Mean", "Sum", "Where", "PRelu", "Mod"):
+                    new = amap
+                else:
+                    continue
+            else:
+                continue
+            for out in node.output[:1]:
+                if out and out not in maps:
+                    maps[out] = new
+                    todo.append(out)
+    return image
+
+
+def apply_layout(image: ImageInput, layout: str) -> ImageInput:
+    """Set the layout the user gave (``NCHW``, ``NHWC``, ``NCW``, ``NDHWC``…)."""
+    text = layout.strip().upper()
+    rank = image.rank or len(text)
+    letters = _LETTERS.get(rank)
+    if letters is None or len(text) != rank or sorted(text) != sorted(letters):
+        want = " or ".join(sorted({letters, "N" + letters[2:] + "C"})) if letters else "NCHW or NHWC"
+        raise InputError(f"layout {layout!r} does not fit input {image.name!r} ({image.declared_text()}): "
+                         f"expected {want}")
+    image.layout = text
+    image.layout_source = "given"
+    image.batch_axis = text.index("N")
+    image.channel_axis = text.index("C")
+    image.spatial_axes = tuple(text.index(c) for c in letters[2:])
+    return image
+
+
+# --------------------------------------------------------------------------------------------
+# Repeated shape inference on a skeleton
+# --------------------------------------------------------------------------------------------
+_KEEP_ELEMENTS = 4096  # tensors up to this many elements keep their data (shapes, scalars, scales)
+_DATA_FIELDS = ("raw_data", "float_data", "int32_data", "int64_data", "double_data", "uint64_data",
+                "string_data")
+
+
+def _strip_tensor(t: TensorProto):
+    n = 1
+    for d in t.dims:
+        n *= d
+    if n <= _KEEP_ELEMENTS:
+        return
+    for f in _DATA_FIELDS:
+        t.ClearField(f)
+    t.data_location = TensorProto.EXTERNAL
+    del t.external_data[:]
+    e = t.external_data.add()
+    e.key, e.value = "location", "__onnxsym_skeleton__"
+
+
+def _strip_graph(graph):
+    if isinstance(graph, onnx.GraphProto):
+        for t in graph.initializer:
+            _strip_tensor(t)
+        for s in graph.sparse_initializer:
+            _strip_tensor(s.values)
+            _strip_tensor(s.indices)
+        del graph.value_info[:]
+    for node in graph.node:
+        for a in node.attribute:
+            if a.type == AttributeProto.TENSOR:
+                _strip_tensor(a.t)
+            elif a.type == AttributeProto.TENSORS:
+                for t in a.tensors:
+                    _strip_tensor(t)
+            elif a.type == AttributeProto.GRAPH:
+                _strip_graph(a.g)
+            elif a.type == AttributeProto.GRAPHS:
+                for g in a.graphs:
+                    _strip_graph(g)
+
+
+def _dims(vi) -> tuple | None:
+    if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+        return None
+    return tuple(int(d.dim_value) if d.HasField("dim_value") else None
+                 for d in vi.type.tensor_type.shape.dim)
+
+
+def _collect(graph, out: dict):
+    for vi in list(graph.input) + list(graph.value_info) + list(graph.output):
+        d = _dims(vi)
+        if d is not None and (vi.name not in out or out[vi.name] is None or None in out[vi.name]):
+            out[vi.name] = d
+    for t in graph.initializer:
+        out.setdefault(t.name, tuple(int(x) for x in t.dims))
+    for node in graph.node:
+        if node.op_type == "Constant" and node.output:
+            for a in node.attribute:
+                if a.name == "value" and a.type == AttributeProto.TENSOR:
+                    out.setdefault(node.output[0], tuple(int(x) for x in a.t.dims))
+        for a in node.attribute:
+            if a.type == AttributeProto.GRAPH:
+                _collect(a.g, out)
+            elif a.type == AttributeProto.GRAPHS:
+                for g in a.graphs:
+                    _collect(g, out)
+
+
+class ShapeOracle:
+    """Shape inference on a skeleton of ``model``, re-runnable with different input shapes.
+
+    ``infer({input_name: dims})`` returns ``{tensor name: dims}`` (ints, None where unknown) over
+    the main graph and its subgraphs. Declared output shapes and stored value_info are dropped
+    from the skeleton so that stale shapes from the export cannot conflict with new sizes.
+    """
+
+    def __init__(self, model: onnx.ModelProto):
+        skel = onnx.ModelProto()
+        skel.CopyFrom(model) if model.ByteSize() < (1 << 26) else self._copy_light(skel, model)
+        _strip_graph(skel.graph)
+        for fn in skel.functions:
+            _strip_graph(fn)
+        for vi in skel.graph.output:
+            if vi.type.HasField("tensor_type"):
+                vi.type.tensor_type.ClearField("shape")
+        self.skeleton = skel
+        self._inputs = {vi.name: vi for vi in skel.graph.input}
+
+    @staticmethod
+    def _copy_light(skel, model):
+        # Large in-memory model (weights inline): copy piecewise, stripping as we go, so that the
+        # full payload is never duplicated at once.
+        for f in ("ir_version", "producer_name", "producer_version", "domain", "model_version"):
+            setattr(skel, f, getattr(model, f))
+        skel.opset_import.extend(model.opset_import)
+        skel.functions.extend(model.functions)
+        g = skel.graph
+        g.name = model.graph.name
+        g.input.extend(model.graph.input)
+        g.output.extend(model.graph.output)
+        for t in model.graph.initializer:
+            c = g.initializer.add()
+            c.CopyFrom(t)
+            _strip_tensor(c)
+        for n in model.graph.node:
+            c = g.node.add()
+            c.CopyFrom(n)
+            for a in c.attribute:
+                if a.type == AttributeProto.TENSOR:
+                    _strip_tensor(a.t)
+                elif a.type == AttributeProto.GRAPH:
+                    _strip_graph(a.g)
+
+    def infer(self, shapes: dict[str, tuple]) -> dict[str, tuple]:
+        """Run inference with ``shapes`` ({input name: dims, None/str for symbolic}) substituted."""
+        for name, dims in shapes.items():
+            vi = self._inputs[name]
+            shp = vi.type.tensor_type.shape
+            shp.ClearField("dim")
+            for d in dims:
+                dim = shp.dim.add()
+                if isinstance(d, int):
+                    dim.dim_value = d
+                elif isinstance(d, str):
+                    dim.dim_param = d
+        inferred = onnx.shape_inference.infer_shapes(self.skeleton, check_type=False, strict_mode=False,
+                                                     data_prop=True)
+        out: dict[str, tuple] = {}
+        _collect(inferred.graph, out)
+        return out

@@ -1,0 +1,136 @@
+"""Tiny ONNX models built in code for the runtime / images / consistency tests (IR 10, opset 17)."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper
+
+IR, OPSET = 10, 17
+
+
+def _model(nodes, inputs, outputs, inits=(), ir=IR, opset=OPSET, extra_opsets=()):
+    g = h.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", opset), *extra_opsets])
+    m.ir_version = ir
+    return m
+
+
+def _w(name, arr):
+    return numpy_helper.from_array(np.asarray(arr, np.float32), name)
+
+
+def gap_linear(size=32, classes=5, seed=0, layout="NCHW", batch="N", elem=T.FLOAT, softmax=False,
+               spatial_symbolic=False):
+    """Global average pool -> linear: exactly invariant to mirroring (not to cropping)."""
+    rng = np.random.default_rng(seed)
+    hw = ["H", "W"] if spatial_symbolic else [size, size]
+    shape = [batch, 3, *hw] if layout == "NCHW" else [batch, *hw, 3]
+    axes = [2, 3] if layout == "NCHW" else [1, 2]
+    nodes = []
+    src = "x"
+    if elem != T.FLOAT:
+        nodes.append(h.make_node("Cast", ["x"], ["xf"], to=T.FLOAT))
+        src = "xf"
+    nodes += [
+        h.make_node("ReduceMean", [src], ["m"], axes=axes, keepdims=0),
+        h.make_node("Gemm", ["m", "W", "b"], ["logits" if not softmax else "z"]),
+    ]
+    if softmax:
+        nodes.append(h.make_node("Softmax", ["z"], ["logits"], axis=1))
+    W = rng.normal(size=(3, classes)) * 4
+    b = rng.normal(size=classes) * 0.1
+    return _model(nodes, [h.make_tensor_value_info("x", elem, shape)],
+                  [h.make_tensor_value_info("logits", T.FLOAT, [batch, classes])],
+                  [_w("W", W), _w("b", b)])
+
+
+def corner_pixel(size=32, classes=10, seed=0):
+    """Reads only the top-left pixel: its top-1 follows whatever lands in that corner."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        h.make_node("Slice", ["x", "starts", "ends", "axes"], ["c"]),
+        h.make_node("Flatten", ["c"], ["f"], axis=1),
+        h.make_node("Gemm", ["f", "W", "b"], ["logits"]),
+    ]
+    inits = [numpy_helper.from_array(np.array([0, 0], np.int64), "starts"),
+             numpy_helper.from_array(np.array([1, 1], np.int64), "ends"),
+             numpy_helper.from_array(np.array([2, 3], np.int64), "axes"),
+             _w("W", rng.normal(size=(3, classes)) * 10), _w("b", np.zeros(classes))]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", classes])], inits)
+
+
+def pointwise_conv(size=32, channels=4, seed=0):
+    """A 1x1 convolution: a spatial output [B, C, H, W], exactly shift- and mirror-equivariant."""
+    rng = np.random.default_rng(seed)
+    nodes = [h.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[1, 1])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("y", T.FLOAT, ["N", channels, size, size])],
+                  [_w("W", rng.normal(size=(channels, 3, 1, 1)))])
+
+
+def embedding(size=32, seed=0):
+    """Output [B, 2, 4]: neither classifier nor spatial - compared by cosine similarity."""
+    rng = np.random.default_rng(seed)
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Gemm", ["m", "W"], ["e"]),
+             h.make_node("Reshape", ["e", "shape"], ["y"])]
+    inits = [_w("W", rng.normal(size=(3, 8))), numpy_helper.from_array(np.array([-1, 2, 4], np.int64), "shape")]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("y", T.FLOAT, ["N", 2, 4])], inits)
+
+
+def noisy(size=32, classes=10):
+    """Adds fresh random noise each run: identical inputs do not give identical answers."""
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Gemm", ["m", "W"], ["z"]),
+             h.make_node("RandomUniformLike", ["z"], ["r"], low=-100.0, high=100.0),
+             h.make_node("Add", ["z", "r"], ["logits"])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", classes])],
+                  [_w("W", np.ones((3, classes)))])
+
+
+def vector_input():
+    nodes = [h.make_node("Relu", ["x"], ["y"])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 10])],
+                  [h.make_tensor_value_info("y", T.FLOAT, ["N", 10])])
+
+
+def two_inputs(size=32):
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Mul", ["m", "s"], ["logits"])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size]),
+                          h.make_tensor_value_info("s", T.FLOAT, [1, 3])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", 3])])
+
+
+def unsupported_op(size=32):
+    nodes = [h.make_node("NoSuchOp", ["x"], ["y"], domain="org.example")]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("y", T.FLOAT, ["N", 3])],
+                  extra_opsets=[h.make_opsetid("org.example", 1)])
+
+
+def random_images(n=6, hw=(48, 60), seed=0):
+    """uint8 noise photos [n, H, W, 3]."""
+    return np.random.default_rng(seed).integers(0, 256, size=(n, *hw, 3), dtype=np.uint8)
+
+
+def smooth_images(n=6, hw=(48, 60), seed=0):
+    """Smooth colour gradients: a GAP classifier is nearly shift-invariant on them."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:hw[0], 0:hw[1]] / max(hw)
+    out = []
+    for _ in range(n):
+        c = rng.uniform(0, 255, size=(3, 3))
+        img = c[:, 0] + c[:, 1] * yy[..., None] * 0.3 + c[:, 2] * xx[..., None] * 0.3
+        out.append(np.clip(img, 0, 255).astype(np.uint8))
+    return np.stack(out)
+
+
+def save(model, path):
+    onnx.save(model, str(path))
+    return str(path)
