@@ -126,11 +126,14 @@ def _thumbnails(imageset, per_image, limit=12):
             changed.append((res["name"], "; ".join(why)))
     if not changed or imageset is None:
         return []
-    by_name = dict(zip(imageset.names, imageset.images))
+    index = {n: i for i, n in enumerate(imageset.names)}
     out = []
     for name, why in changed[:limit]:
-        img = by_name.get(name)
-        if img is None:
+        if name not in index:
+            continue
+        try:
+            img = imageset.load(index[name])
+        except Exception:  # unreadable now: it was listed as skipped by the measurement
             continue
         pil = Image.fromarray(img)
         pil.thumbnail((128, 128))

@@ -251,3 +251,115 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
     emit(report.to_json() if fmt == "json" else report.render_table(), output)
     if output or fmt == "json":
         click.echo(report.summary_line, err=True)
+
+
+# ---- audit and compare ------------------------------------------------------------------------
+@main.command("audit")
+@click.argument("model", type=click.Path(dir_okay=True, path_type=str))
+@click.option("--images", type=click.Path(path_type=str),
+              help="Photos for the consistency part (folder, image, .npy/.npz); default: the shipped samples.")
+@click.option("--input-shape", help="Input shape for the padding diagnosis (e.g. 1x3x224x224).")
+@click.option("--input-size", help="Spatial size (N or HxW) for consistency when the model's H, W are symbolic.")
+@click.option("--no-run", is_flag=True, help="Data-free audit: weights and padding only, no onnxruntime.")
+@click.option("--provider", type=click.Choice(["auto", "cuda", "cpu"]), default=None,
+              help="onnxruntime provider for the consistency run [default: auto].")
+@click.option("--pairs-per-image", type=int, default=None, help="Shift pairs per image [default: 5].")
+@click.option("--seed", type=int, default=None, help="Seed of the shift offsets [default: 0].")
+@click.option("--preset", type=click.Choice(["imagenet", "unit", "symmetric", "symmetric-tf", "raw"]),
+              default=None, help="Input normalisation [default: imagenet].")
+@click.option("--min-symmetry", type=float, help="Gate: median internal S at least this.")
+@click.option("--max-asymmetric-layers", type=int, help="Gate: at most N layers with S below --asymmetry-below.")
+@click.option("--asymmetry-below", type=float, help="Threshold for --max-asymmetric-layers [default: 0.5].")
+@click.option("--min-shift-consistency", type=float, help="Gate: shift consistency at least this fraction (0.85 = 85 %).")
+@click.option("--min-flip-consistency", type=float, help="Gate: flip consistency at least this fraction.")
+@click.option("--fail-on-uneven-padding", is_flag=True, default=None, help="Gate: no strided layer may pad unevenly.")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=str),
+              help="An earlier audit JSON of this model family, for the drop gates and deltas.")
+@click.option("--max-symmetry-drop", type=float, help="Gate vs --baseline: median S may drop at most this.")
+@click.option("--max-consistency-drop", type=float, help="Gate vs --baseline: shift/flip may drop at most this fraction.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str),
+              help="TOML file with gate settings (top-level keys or [tool.onnxsym]); default: "
+                   "[tool.onnxsym] in ./pyproject.toml if present.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=str), help="Write the JSON report here.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=str), help="Write the HTML report here.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="What to print on stdout.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@handle_errors
+def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_per_image, seed, preset,
+              min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
+              min_flip_consistency, fail_on_uneven_padding, baseline, max_symmetry_drop,
+              max_consistency_drop, config_path, json_out, html_out, fmt, quiet):
+    """Weights, padding and consistency of MODEL, checked against gates; one summary line.
+
+    \b
+    Exit codes: 0 every gate passed, 1 a gate failed, 2 bad input or usage,
+    3 onnxruntime failed (the weight part of the report is still written).
+    """
+    from .audit import audit
+    from .gates import gates_from, load_config
+    from .report import audit_render as render
+
+    config = load_config(config_path)
+    gates = gates_from(config, min_symmetry=min_symmetry, max_asymmetric_layers=max_asymmetric_layers,
+                       asymmetry_below=asymmetry_below, min_shift_consistency=min_shift_consistency,
+                       min_flip_consistency=min_flip_consistency,
+                       fail_on_uneven_padding=fail_on_uneven_padding, max_symmetry_drop=max_symmetry_drop,
+                       max_consistency_drop=max_consistency_drop)
+
+    def pick(flag, key, default):
+        return flag if flag is not None else config.get(key, default)
+
+    bar = None if quiet else _ProgressBar()
+    try:
+        report = audit(model, images=pick(images, "images", None),
+                       input_shape=parse_shape(pick(input_shape, "input_shape", None)),
+                       input_size=pick(input_size, "input_size", None),
+                       run=not (no_run or config.get("no_run", False)),
+                       provider=pick(provider, "provider", "auto"),
+                       pairs_per_image=pick(pairs_per_image, "pairs_per_image", 5),
+                       seed=pick(seed, "seed", 0), preset=pick(preset, "preset", "imagenet"),
+                       gates=gates, baseline=baseline, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    fallback = (report.data.get("consistency") or {}).get("provider_fallback")
+    if fallback:
+        click.echo(f"onnxsym: warning: {fallback}", err=True)
+    if json_out:
+        from .report.files import write_atomic
+
+        write_atomic(json_out, render.to_json(report) + "\n")
+    if html_out:
+        from .report.files import write_atomic
+        from .report.html import render_html
+
+        write_atomic(html_out, render_html(report.to_dict()))
+    if report.error:
+        click.echo(f"onnxsym: error: consistency failed: {report.error}", err=True)
+    if quiet:
+        click.echo(report.summary_line)
+    elif fmt == "json":
+        click.echo(render.to_json(report))
+    else:
+        click.echo(render.to_table(report, color=sys.stdout.isatty()))
+    sys.exit(report.exit_code)
+
+
+@main.command("compare")
+@click.argument("a", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("b", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the comparison to FILE (atomically) instead of stdout.")
+@handle_errors
+def compare_cmd(a, b, fmt, output):
+    """Per-layer and summary deltas (B − A) of two reports (audit or weights JSON) or two models.
+
+    Layers are matched by weight shape and order, not by name: converters rename and reorder.
+    """
+    from .audit import compare_docs, load_report
+    from .report import audit_render as render
+
+    deltas = compare_docs(load_report(a), load_report(b))
+    emit(render.compare_json(deltas) if fmt == "json" else render.compare_table(deltas, a, b), output)

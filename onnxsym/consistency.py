@@ -24,7 +24,8 @@ Protocol (docs/metric.md):
   shift that is not a multiple of the stride: the nearest output pixel) or after mirroring back:
   pixel top-1 agreement when C > 1 (or for integer label maps), cosine similarity otherwise.
   Anything else is compared as flat vectors by cosine similarity, and labelled so.
-* **Repeat check**: the first batch is run twice; identical inputs must give the same top-1,
+* **Repeat check**: the first batch's first 8 inputs (the whole batch when the batch dimension is
+  fixed) are run twice; identical inputs must give the same top-1,
   otherwise the runtime is not deterministic enough for these numbers to mean much (a warning).
 * All variants of an image (both crops of every pair, the centre crop and its mirrors) are batched
   together; a producer thread prepares the next batch while onnxruntime runs the current one.
@@ -46,6 +47,7 @@ from .runtime import RuntimeSession, create_session
 
 SCHEMA = "onnxsym.consistency/1"
 MAX_SHIFT = 32
+REPEAT_INPUTS = 8
 Z95 = 1.959963984540054
 
 CI_SHIFT = ("Wilson score interval on the effective number of pairs n/deff; deff >= 1 is the design "
@@ -343,11 +345,18 @@ class _Plan:
 
 
 def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped):
-    """Build batches: (x, [(image, variant index)], n_real) and put them on the queue."""
+    """Build batches: ("batch", x, [(image, variant index)], n_real) and put them on the queue."""
     h, w = spec.height, spec.width
     base_size = (h + MAX_SHIFT, w + MAX_SHIFT)
+    fused = normalize.fused
     try:
-        buf = np.empty((batch, h, w, 3), np.uint8)
+        if fused:
+            # a ring of model tensors: one being filled, two queued, one being run (+1 spare)
+            ring = [normalize.new_batch(batch) for _ in range(5)]
+            r = 0
+            buf = ring[0]
+        else:
+            buf = np.empty((batch, h, w, 3), np.uint8)
         slots = []
         for i in range(plan.n_images):
             if stop.is_set():
@@ -360,20 +369,30 @@ def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped):
                 continue
             base = resize_center_square(img, base_size)
             for v, (y, x, flip) in enumerate(plan.variants(i)):
-                crop = base[y:y + h, x:x + w]
-                if flip == 1:
-                    crop = crop[:, ::-1]
-                elif flip == 2:
-                    crop = crop[::-1]
-                buf[len(slots)] = crop
+                j = len(slots)
+                if fused:
+                    normalize.crop_into(buf[j], base, y, x, flip)
+                else:
+                    crop = base[y:y + h, x:x + w]
+                    if flip == 1:
+                        crop = crop[:, ::-1]
+                    elif flip == 2:
+                        crop = crop[::-1]
+                    buf[j] = crop
                 slots.append((i, v))
                 if len(slots) == batch:
-                    q.put(("batch", normalize(buf), slots, batch))
+                    q.put(("batch", buf if fused else normalize(buf), slots, batch))
                     slots = []
+                    if fused:
+                        r = (r + 1) % len(ring)
+                        buf = ring[r]
         if slots:
             n = len(slots)
-            buf[n:] = buf[n - 1]  # pad a fixed-size batch with copies of the last input
-            x = normalize(buf if spec.batch else buf[:n])
+            if spec.batch:  # a fixed batch dimension: pad with copies of the last input
+                buf[n:] = buf[n - 1]
+                x = buf if fused else normalize(buf)
+            else:
+                x = buf[:n] if fused else normalize(buf[:n])
             q.put(("batch", x, slots, n))
         q.put(("end",))
     except BaseException as err:  # hand any failure to the consumer
@@ -510,10 +529,18 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
             inputs_run += x.shape[0]
             if handler is None:
                 handler = _Output(out_name, np.asarray(out)[:max(n_real, 1)], spec)
-                # repeat check: the same inputs again must give the same answer
-                again = run(x)
-                inputs_run += x.shape[0]
-                repeat = _repeat_check(handler, np.asarray(out)[:n_real], np.asarray(again)[:n_real])
+                # repeat check: the same inputs twice must give the same answer. With a dynamic
+                # batch a slice of up to 8 inputs is run twice (cheap); a fixed batch reruns it all.
+                if spec.batch is None and x.shape[0] > REPEAT_INPUTS:
+                    xr = x[:REPEAT_INPUTS]
+                    first, again = run(xr), run(xr)
+                    inputs_run += 2 * xr.shape[0]
+                    n_rep = xr.shape[0]
+                else:
+                    first, again = out, run(x)
+                    inputs_run += x.shape[0]
+                    n_rep = n_real
+                repeat = _repeat_check(handler, np.asarray(first)[:n_rep], np.asarray(again)[:n_rep])
             recs = handler.records(np.asarray(out)[:n_real])
             for (i, v), rec in zip(slots, recs):
                 pending.setdefault(i, {})[v] = rec

@@ -20,6 +20,11 @@ import numpy as np
 
 from .errors import InputError
 
+try:  # numba is a dependency; the numpy path below stays as the fallback and the reference
+    from numba import njit
+except ImportError:  # pragma: no cover
+    njit = None
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 MIN_IMAGE_SIDE = 8  # a static spatial size below this is not an image input
 
@@ -178,6 +183,22 @@ class Normalizer:
             self.notes.append(f"the model takes uint8 pixels: fed raw 0-255 values, preset "
                               f"{self.preset!r} not applied (the model normalises itself)")
 
+        # fused crop + mirror + normalise + layout in one pass (numba, releases the GIL)
+        self.fused = njit is not None and spec.dtype == "float32" and spec.channels == 3
+        self.perm = np.array([2, 1, 0] if order == "bgr" else [0, 1, 2], np.int64)
+
+    def new_batch(self, n: int) -> np.ndarray:
+        """An empty model tensor for ``n`` inputs (for :meth:`crop_into`)."""
+        h, w, c = self.spec.height, self.spec.width, self.spec.channels
+        shape = (n, c, h, w) if self.spec.layout == "NCHW" else (n, h, w, c)
+        return np.empty(shape, self.spec.dtype)
+
+    def crop_into(self, out: np.ndarray, base: np.ndarray, y: int, x: int, flip: int):
+        """Write the crop base[y:y+H, x:x+W] (mirrored: flip 1 horizontal, 2 vertical), normalised,
+        into ``out`` (one input of :meth:`new_batch`). Only when ``self.fused``."""
+        kernel = _crop_nchw if self.spec.layout == "NCHW" else _crop_nhwc
+        kernel(base, y, x, flip, self.perm, self.scale, self.offset, out)
+
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """``batch``: uint8 [B, H, W, 3] RGB (any strides, e.g. mirrored views)."""
         if self.channel_order == "bgr":
@@ -197,6 +218,34 @@ class Normalizer:
         if self.spec.layout == "NCHW":
             out = out.transpose(0, 3, 1, 2)
         return np.ascontiguousarray(out)
+
+
+def _crop_nchw_py(base, y, x, flip, perm, scale, offset, out):
+    c_, h, w = out.shape
+    for c in range(c_):
+        sc, of, src = scale[c], offset[c], perm[c]
+        for i in range(h):
+            yy = y + (h - 1 - i if flip == 2 else i)
+            for j in range(w):
+                xx = x + (w - 1 - j if flip == 1 else j)
+                out[c, i, j] = base[yy, xx, src] * sc + of
+
+
+def _crop_nhwc_py(base, y, x, flip, perm, scale, offset, out):
+    h, w, c_ = out.shape
+    for i in range(h):
+        yy = y + (h - 1 - i if flip == 2 else i)
+        for j in range(w):
+            xx = x + (w - 1 - j if flip == 1 else j)
+            for c in range(c_):
+                out[i, j, c] = base[yy, xx, perm[c]] * scale[c] + offset[c]
+
+
+if njit is not None:
+    _crop_nchw = njit(cache=True, nogil=True)(_crop_nchw_py)
+    _crop_nhwc = njit(cache=True, nogil=True)(_crop_nhwc_py)
+else:  # pragma: no cover
+    _crop_nchw, _crop_nhwc = _crop_nchw_py, _crop_nhwc_py
 
 
 # ---------------------------------------------------------------------------------- sources

@@ -193,13 +193,34 @@ def _is_layer(node) -> bool:
     return (node.domain if node.domain != "ai.onnx" else "", node.op_type) in LAYER_OPS
 
 
-def _reaches_layer(graph, consumers, start: str) -> bool:
+def _holds_layer(graph) -> bool:
+    for node in graph.node:
+        if _is_layer(node):
+            return True
+        for a in node.attribute:
+            if a.type == AttributeProto.GRAPH and _holds_layer(a.g):
+                return True
+            if a.type == AttributeProto.GRAPHS and any(_holds_layer(g) for g in a.graphs):
+                return True
+    return False
+
+
+def _layer_holders(model) -> set:
+    """(domain, name) of model-local functions whose bodies hold a conv or pool."""
+    return {(f.domain, f.name) for f in model.functions if _holds_layer(f)}
+
+
+def _reaches_layer(graph, consumers, start: str, holders=frozenset()) -> bool:
     seen = {start}
     todo = deque([start])
     while todo:
         name = todo.popleft()
         for node, _k in consumers.get(name, ()):
-            if _is_layer(node):
+            if _is_layer(node) or (node.domain, node.op_type) in holders:
+                return True
+            if any((a.type == AttributeProto.GRAPH and _holds_layer(a.g))
+                   or (a.type == AttributeProto.GRAPHS and any(_holds_layer(g) for g in a.graphs))
+                   for a in node.attribute):
                 return True
             for out in node.output:
                 if out and out not in seen:
@@ -216,6 +237,7 @@ def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> I
     graph = model.graph
     inits = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
     consumers = _consumers(graph)
+    holders = _layer_holders(model)
     for vi in graph.input:
         if vi.name in inits or not vi.type.HasField("tensor_type"):
             continue
@@ -226,7 +248,7 @@ def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> I
         rank = len(declared) if declared is not None else given_rank
         if rank not in (3, 4, 5):
             continue
-        if not _reaches_layer(graph, consumers, vi.name):
+        if not _reaches_layer(graph, consumers, vi.name, holders):
             continue
         return ImageInput(name=vi.name, elem_type=TensorProto.DataType.Name(et), declared=declared)
     return None

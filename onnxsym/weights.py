@@ -110,7 +110,9 @@ def layer_result(layer: ConvLayer, per_kernel: bool = True) -> LayerResult:
     if layer.status != "ok" or layer.weight is None:
         return row
     st = kernel_stats(layer.weight, per_kernel=per_kernel)
-    row.mean_kernel = np.round(st.mean_kernel, 9).tolist()
+    mk = np.round(st.mean_kernel, 9).astype(object)
+    mk[~np.isfinite(st.mean_kernel)] = None  # JSON has no NaN: a non-finite cell is null
+    row.mean_kernel = mk.tolist()
     row.norm = _r(st.norm, 9)
     row.coherence_random = _r(st.coherence_random)
     if st.symmetry is None:
@@ -235,10 +237,13 @@ def _padding_section(loaded, input_shape, rows):
     from .errors import InputError
     from .padding import analyze_padding
 
-    skews = {r.id: tuple(r.skew) for r in rows if r.skew is not None and len(r.skew) == 2}
+    skews = {r.id: tuple(r.skew) for r in rows if r.skew is not None}
     try:
-        return analyze_padding(loaded, input_shape, skews=skews)
+        report = analyze_padding(loaded, input_shape, skews=skews)
     except InputError:
         if input_shape is not None:
             raise
         return None
+    if input_shape is None and not (report.input or {}).get("spatial"):
+        return None  # symbolic spatial size and none given: nothing to diagnose
+    return report

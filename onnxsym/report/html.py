@@ -170,6 +170,10 @@ def _abs_max(kernel) -> float:
     return abs(kernel) if _isnum(kernel) else 0.0
 
 
+def _vtext(v) -> str:
+    return f"{v:.6g}" if _isnum(v) else str(v)
+
+
 def _heatmap_svg(kernel, index, title) -> tuple[str, str]:
     """(svg, note) for one mean kernel; limits are +-max|K| over the whole kernel."""
     rows, note = _as_2d(kernel)
@@ -180,13 +184,13 @@ def _heatmap_svg(kernel, index, title) -> tuple[str, str]:
     cell = TILE_PX / max(h, w)
     cell = min(cell, 26.0)
     W, H = w * cell, h * cell
+    cs = f"{cell + 0.02:.5g}"       # a hair wider: no seams between cells when scaled
     out = [f'<svg class="kernel" data-layer="{index}" width="{W:.0f}" height="{H:.0f}" '
            f'viewBox="0 0 {W:.2f} {H:.2f}" role="img"><title>{_e(title)}</title>']
     for y, r in enumerate(rows):
         for x, v in enumerate(r):
-            out.append(f'<rect x="{x * cell:.2f}" y="{y * cell:.2f}" width="{cell:.2f}" '
-                       f'height="{cell:.2f}" fill="{diverging_color(v, limit)}" '
-                       f'data-v="{_e(v)}"/>')
+            out.append(f'<rect x="{x * cell:.5g}" y="{y * cell:.5g}" width="{cs}" height="{cs}" '
+                       f'fill="{diverging_color(v, limit)}" data-v="{_e(_vtext(v))}"/>')
     out.append(f'<rect x="0" y="0" width="{W:.2f}" height="{H:.2f}" fill="none" '
                f'stroke="#9ca3af" stroke-width="1"/></svg>')
     return "".join(out), note
@@ -229,7 +233,7 @@ def _arrow_svg(skew, size=18) -> str:
            f'stroke="#d1d5db"/>'
     if mag < 1e-3:
         return head + f'<circle cx="{c}" cy="{c}" r="1.6" fill="{INK}"/></svg>'
-    length = (c - 2) * min(1.0, mag / 0.5)
+    length = (c - 2) * min(1.0, mag / 0.4)
     length = max(length, 3.0)
     ux, uy = dx / mag, dy / mag
     tx, ty = c + ux * length, c + uy * length
@@ -260,15 +264,24 @@ _SIDE_KEYS = ("top", "left", "bottom", "right")
 
 
 def _pad_sides(row):
-    """Effective pads per side as a dict top/left/bottom/right (missing sides absent)."""
-    for key in ("effective", "effective_pads", "pads_effective", "effective_padding"):
+    """Effective pads per side as a dict top/left/bottom/right (front/back for 3-D; missing absent)."""
+    for key in ("sides", "effective", "effective_pads", "pads_effective", "effective_padding"):
         v = row.get(key)
         if isinstance(v, dict):
-            return {k: v.get(k) for k in _SIDE_KEYS if k in v}
+            return dict(v)
         if isinstance(v, (list, tuple)) and len(v) == 4:
-            return dict(zip(_SIDE_KEYS, v))          # ONNX order: begin(h, w), end(h, w)
+            return dict(zip(("top", "left", "bottom", "right"), v))   # begin(h, w), end(h, w)
         if isinstance(v, (list, tuple)) and len(v) == 2:
             return {"left": v[0], "right": v[1]}
+    b, a = row.get("before"), row.get("after")
+    if isinstance(b, list) and isinstance(a, list) and len(b) == len(a) and 1 <= len(b) <= 3:
+        names = (("left", "right"),) if len(b) == 1 else \
+            (("top", "bottom"), ("left", "right")) if len(b) == 2 else \
+            (("front", "back"), ("top", "bottom"), ("left", "right"))
+        out = {}
+        for (nb, ne), vb, va in zip(names, b, a):
+            out[nb], out[ne] = vb, va
+        return out
     out = {}
     for side in _SIDE_KEYS:
         for key in (side, f"pad_{side}", f"effective_{side}"):
@@ -296,11 +309,17 @@ def _pad_uneven(row):
 
 
 def _pad_leans(row):
-    for key in ("leans_toward_padding", "leans_toward_padded_side", "skew_toward_padding", "leans"):
-        v = row.get(key)
-        if isinstance(v, bool) or v is None and key in row:
-            return v
+    for key in ("leans_toward_padding", "leans_toward_padded_side", "skew_toward_padding"):
+        if key in row:
+            v = row[key]
+            return v if isinstance(v, bool) else None
     return None
+
+
+def _is_strided(row) -> bool:
+    if isinstance(row.get("strided"), bool):
+        return row["strided"]
+    return (_stride_of(row) or 1) > 1
 
 
 def _padding_rows(padding) -> list[dict]:
@@ -330,6 +349,10 @@ def _header(audit, weights) -> str:
     verdict = audit.get("verdict")
     cls = {"PASSED": "pass", "FAILED": "fail"}.get(str(verdict).upper(), "unknown")
     badge = f'<span class="verdict {cls}">{_e(verdict or "NO VERDICT")}</span>'
+    gates = audit.get("gates") if isinstance(audit.get("gates"), list) else []
+    failed = [str(g.get("name")) for g in gates if isinstance(g, dict) and g.get("passed") is False]
+    if failed:
+        badge += f'<span class="failed">failed: {_e(", ".join(failed))}</span>'
     line = audit.get("summary_line")
     out = ['<header>', f'<div class="title"><h1>{_e(name)}</h1>{badge}</div>',
            '<div class="sub">onnxsym audit — symmetry of mean kernels, uneven padding, '
@@ -371,12 +394,14 @@ def _cards(audit, weights) -> str:
         cards.append(_card("conv nodes", _num(s.get("conv_nodes")),
                            f"{_num(s.get('analysed'))} analysed · {_num(s.get('one_by_one'))} 1×1"))
     padding = audit.get("padding")
-    rows = _padding_rows(padding)
-    if rows:
-        uneven = [r for r in rows if _pad_uneven(r)]
-        cards.append(_card("uneven strided layers", f"{len(uneven)} / {len(rows)}",
-                           "padding leans to one side" if uneven else "all even",
-                           "warn" if uneven else ""))
+    psum = padding.get("summary") if isinstance(padding, dict) else None
+    if isinstance(psum, dict) and _isnum(psum.get("strided_convs")):
+        u, t = psum.get("strided_convs_uneven"), psum.get("strided_convs")
+        dirs = psum.get("conv_directions") or {}
+        sub = ", ".join(f"{v} {k}" for k, v in dirs.items()) if u else "all pad evenly"
+        if _isnum(psum.get("lean_toward_padding")) and psum.get("skew_checked"):
+            sub += f" · {psum['lean_toward_padding']} lean to the pad"
+        cards.append(_card("uneven strided convs", f"{_num(u)} / {_num(t)}", sub, "warn" if u else ""))
     c = audit.get("consistency")
     if isinstance(c, dict) and not c.get("error"):
         pct = _is_share(c)
@@ -446,7 +471,7 @@ def _kernel_grid(weights, pads) -> str:
             f'<figcaption><div class="srow"><span class="S {scls}">S {_num(sym)}</span>'
             f'{_arrow_svg(L.get("skew"))}</div>'
             f'<div class="base">rand {_num(base.get("mean"), 2)}±{_num(base.get("sd"), 2)}</div>'
-            f'<div class="lid" title="{_e(lid)}">{_e(_short_id(lid, op))}</div>'
+            f'<div class="lid" title="{_e(lid)}">{_e(_short_id(lid, op)).replace("/", "/<wbr>")}</div>'
             f'<div class="shape">{_e(op)} {_e(_dims(ks))}</div>'
             f'{f"<div class=note>{_e(note)}</div>" if note else ""}{pad_note}</figcaption></figure>')
     head = ('<section id="kernels"><h2>Mean kernels</h2>'
@@ -541,8 +566,9 @@ def _depth_chart(weights, pads) -> str:
     med = internal.get("median_symmetry")
     if _isnum(med):
         o.append(f'<line x1="{ml}" y1="{Y(med):.1f}" x2="{W - mr}" y2="{Y(med):.1f}" stroke="#0f766e" '
-                 f'stroke-width="1.2" stroke-dasharray="2 3"/><text x="{W - mr - 4}" y="{Y(med) - 5:.1f}" '
-                 f'class="tick" fill="#0f766e" text-anchor="end">median internal S {med:.3f}</text>')
+                 f'stroke-width="1.2" stroke-dasharray="2 3"/><text x="{ml + 6}" y="{Y(med) - 5:.1f}" '
+                 f'class="tick halo" style="fill:#0f766e" text-anchor="start">median internal S '
+                 f'{med:.3f}</text>')
     # the S line
     o.append('<polyline points="' + " ".join(f"{X(i):.1f},{Y(L['symmetry']):.1f}" for i, L in pts) +
              '" fill="none" stroke="#374151" stroke-width="1.2" stroke-opacity="0.55"/>')
@@ -592,6 +618,46 @@ def _depth_chart(weights, pads) -> str:
             'padding can pull a kernel off-centre.</p>' + "".join(o) + '</section>')
 
 
+def _suggestions_html(sugg) -> str:
+    if isinstance(sugg, str) and sugg:
+        return f'<div class="suggest"><h3>Suggestions</h3><p>{_e(sugg)}</p></div>'
+    if isinstance(sugg, list) and sugg:
+        items = "".join(f"<li>{_e(x if isinstance(x, str) else _flat(x))}</li>" for x in sugg)
+        return f'<div class="suggest"><h3>Suggestions</h3><ul>{items}</ul></div>'
+    if not isinstance(sugg, dict) or not sugg:
+        return ""
+    items = []
+    if sugg.get("note"):
+        items.append(f"<li>{_e(sugg['note'])}</li>")
+    shapes = sugg.get("input_shapes") or []
+    sizes = sugg.get("sizes") or []
+    if shapes:
+        items.append("<li>even at every strided layer: " + ", ".join(
+            f"<code>--input-shape {_e(x)}</code>" for x in shapes[:6]) + "</li>")
+    elif sizes:
+        items.append("<li>even at every strided layer: " + _e(", ".join(_dims(x) for x in sizes[:6])) + "</li>")
+    if isinstance(sugg.get("per_axis"), dict) and sugg["per_axis"]:
+        items.append("<li>per axis: " + _e("; ".join(f"{k}: {', '.join(map(str, v[:6]))}"
+                                                      for k, v in sugg["per_axis"].items())) + "</li>")
+    best = sugg.get("best")
+    if isinstance(best, dict) and best:
+        items.append(f"<li>nothing fully even; fewest uneven strided layers "
+                     f"({_e(_num(best.get('uneven_strided_layers')))}) at {_e(_dims(best.get('size')))}</li>")
+    for key, label in (("never_even", "uneven at every size tried"),
+                       ("fixed_uneven", "uneven regardless of size")):
+        v = sugg.get(key)
+        if isinstance(v, list) and v:
+            items.append(f'<li>{label}: <span class="mono">{_e(", ".join(map(str, v[:12])))}'
+                         f'{" …" if len(v) > 12 else ""}</span></li>')
+    rng = sugg.get("range")
+    if isinstance(rng, list) and len(rng) == 2:
+        items.append(f'<li class="muted">searched sizes {_e(rng[0])}–{_e(rng[1])} ({_e(sugg.get("mode") or "")}, '
+                     f'{_e(_num(sugg.get("checked")))} checks)</li>')
+    items.append('<li class="muted">Other remedies (Mind the Pad; arXiv 2503.19215): reflection padding, '
+                 'partial convolution, anti-aliased downsampling.</li>')
+    return f'<div class="suggest"><h3>Suggestions</h3><ul>{"".join(items)}</ul></div>'
+
+
 def _padding_panel(padding, weights) -> str:
     head = '<section id="padding"><h2>Padding at strided layers</h2>'
     if padding is None:
@@ -601,18 +667,22 @@ def _padding_panel(padding, weights) -> str:
     if padding.get("error"):
         return head + f'<div class="error">Padding diagnosis failed: {_e(padding["error"])}</div></section>'
     out = [head]
+    line = padding.get("summary_line")
     summ = padding.get("summary")
-    if isinstance(summ, str) and summ:
-        out.append(f'<p class="lead">{_e(summ)}</p>')
-    elif isinstance(summ, dict):
-        out.append('<p class="lead">' + _e(_flat(summ)) + '</p>')
-    inp = padding.get("input_shape") or padding.get("input_size")
-    if inp:
-        out.append(f'<p class="muted">input {_e(_dims(inp))}</p>')
-    by_id = {str(L.get("id")): L for L in (weights.get("layers") or []) if isinstance(L, dict)}
-    index = {str(L.get("id")): i for i, L in enumerate(weights.get("layers") or []) if isinstance(L, dict)}
-    rows = _padding_rows(padding)
-    strided = [r for r in rows if (_stride_of(r) or 1) > 1] or rows
+    if isinstance(line, str) and line:
+        out.append(f'<p class="lead"><b>{_e(line)}</b></p>')
+    elif isinstance(summ, str) and summ:
+        out.append(f'<p class="lead"><b>{_e(summ)}</b></p>')
+    inp = padding.get("input")
+    if isinstance(inp, dict) and (inp.get("shape") or inp.get("spatial")):
+        extra = ", ".join(x for x in (str(inp.get("layout") or ""),
+                                      f"input “{inp['name']}”" if inp.get("name") else "") if x)
+        out.append(f'<p class="muted">analysed at {_e(_dims(inp.get("shape") or inp.get("spatial")))}'
+                   f'{(" (" + _e(extra) + ")") if extra else ""}</p>')
+    layers = [L for L in (weights.get("layers") or []) if isinstance(L, dict)]
+    by_id = {str(L.get("id")): L for L in layers}
+    index = {str(L.get("id")): i for i, L in enumerate(layers)}
+    strided = [r for r in _padding_rows(padding) if _is_strided(r)]
     if strided:
         trs = []
         for r in strided:
@@ -620,37 +690,39 @@ def _padding_panel(padding, weights) -> str:
             sides = _pad_sides(r)
             uneven = _pad_uneven(r)
             wl = by_id.get(rid, {})
-            skew = r.get("skew", wl.get("skew"))
+            skew = r.get("skew") if r.get("skew") is not None else wl.get("skew")
             leans = _pad_leans(r)
             cls = ' class="uneven"' if uneven else ""
-            inp_r = r.get("input_size", r.get("input", r.get("input_hw")))
+            status = r.get("status")
+            if status not in (None, "ok"):
+                pad_t = f'{_e(status)}: {_e(r.get("reason") or "")}'
+            else:
+                pad_t = (f'<b>uneven</b> · {_e(_pad_direction(r))}' if uneven and _pad_direction(r)
+                         else "<b>uneven</b>" if uneven else "even" if uneven is False else "—")
+            side_cells = "".join(
+                f'<td class="num">{_e(_num(sides.get(sd), 0)) if sd in sides else "—"}</td>'
+                for sd in _SIDE_KEYS)
+            kern = r.get("kernel", r.get("kernel_shape", wl.get("kernel_shape")))
             trs.append(
                 f'<tr{cls}><td>{_e("#" + str(index[rid]) if rid in index else "")}</td>'
                 f'<td class="mono" title="{_e(rid)}">{_e(_short_id(rid, r.get("op_type", ""), 34))}</td>'
-                f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(inp_r))}</td>'
-                f'<td>{_e(_dims(r.get("kernel_shape", wl.get("kernel_shape"))))}</td>'
-                f'<td>{_e(_stride_text(r))}</td>'
-                + "".join(f'<td class="num">{_e(_num(sides.get(s), 0) if s in sides else "—")}</td>'
-                          for s in _SIDE_KEYS)
-                + f'<td>{"<b>uneven</b>" if uneven else ("even" if uneven is False else "—")}'
-                f'{(" · " + _e(_pad_direction(r))) if uneven and _pad_direction(r) else ""}</td>'
-                f'<td>{_arrow_svg(skew, 16)} {_e(_skew_words(skew))}</td>'
-                f'<td>{"yes" if leans is True else ("no" if leans is False else "—")}</td></tr>')
+                f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(r.get("input_size")))}</td>'
+                f'<td>{_e(_dims(kern))}</td><td>{_e(_stride_text(r))}</td>{side_cells}'
+                f'<td>{pad_t}</td><td class="skewc">{_arrow_svg(skew, 16)} {_e(_skew_words(skew))}</td>'
+                f'<td>{"<b>yes</b>" if leans is True else ("no" if leans is False else "—")}</td></tr>')
         out.append('<table class="data"><tr><th>#</th><th>layer</th><th>op</th><th>input</th>'
-                   '<th>kernel</th><th>stride</th><th>top</th><th>left</th><th>bottom</th>'
-                   '<th>right</th><th>padding</th><th>kernel skew</th><th>leans to pad</th></tr>'
-                   + "".join(trs) + '</table>'
-                   '<p class="muted">Effective padding per side: the pad actually read by the '
-                   'kernel; trailing rows/columns never reached by a stride are subtracted '
-                   '(negative = real pixels dropped).</p>')
+                   '<th>kernel</th><th>stride</th><th class="num">top</th><th class="num">left</th>'
+                   '<th class="num">bottom</th><th class="num">right</th><th>padding</th>'
+                   '<th>mean-kernel skew</th><th>leans to pad</th></tr>' + "".join(trs) + '</table>'
+                   '<p class="muted">Effective padding per side: the padding the kernel actually reads; '
+                   'rows/columns a stride never reaches are subtracted (negative: real pixels dropped). '
+                   '“Leans to pad”: the mean kernel’s skew points to the more-padded side.</p>')
     else:
         out.append('<p class="empty">No strided layer found.</p>')
-    sugg = padding.get("suggestions")
-    if isinstance(sugg, list) and sugg:
-        items = "".join(f"<li>{_e(_flat(s) if not isinstance(s, str) else s)}</li>" for s in sugg)
-        out.append(f'<div class="suggest"><h3>Suggestions</h3><ul>{items}</ul></div>')
-    elif isinstance(sugg, str) and sugg:
-        out.append(f'<div class="suggest"><h3>Suggestions</h3><p>{_e(sugg)}</p></div>')
+    out.append(_suggestions_html(padding.get("suggestions")))
+    notes = padding.get("notes")
+    if isinstance(notes, list) and notes:
+        out.append('<ul class="muted">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + '</ul>')
     out.append('</section>')
     return "".join(out)
 
@@ -676,7 +748,7 @@ def _bars_svg(c) -> str:
     vals = [v for _, v, ci, _n in rows for v in ([v] + (list(ci) if isinstance(ci, (list, tuple)) else []))
             if _isnum(v)]
     lo_dom = -1.0 if vals and min(vals) < 0 else 0.0
-    W, rh, ml, mr = 760, 46, 130, 230
+    W, rh, ml, mr = 860, 46, 130, 300
     H = 30 + rh * len(rows)
     pw = W - ml - mr
 
@@ -710,17 +782,23 @@ def _bars_svg(c) -> str:
 
 
 def _thumbs(items) -> str:
-    figs = []
+    """One figure per image (entries of the same name are merged: shift and flip badges together)."""
+    groups: dict = {}
     for t in items:
-        if not isinstance(t, dict):
-            continue
-        uri = str(t.get("data_uri") or "")
-        img = (f'<img src="{_e(uri)}" alt="{_e(t.get("name"))}">' if uri.startswith("data:image/")
-               else '<div class="noimg">no image</div>')
-        why = str(t.get("why") or "")
-        figs.append(f'<figure class="thumb">{img}<figcaption><span class="badge why {_e(why)}">'
-                    f'{_e(why or "changed")}</span> {_e(t.get("name"))}'
-                    f'<div class="muted">{_e(t.get("detail") or "")}</div></figcaption></figure>')
+        if isinstance(t, dict):
+            groups.setdefault(str(t.get("name")), []).append(t)
+    figs = []
+    for name, ts in groups.items():
+        uri = next((str(t.get("data_uri")) for t in ts
+                    if str(t.get("data_uri") or "").startswith("data:image/")), "")
+        img = (f'<img src="{_e(uri)}" alt="{_e(name)}">' if uri else '<div class="noimg">no image</div>')
+        lines = []
+        for t in ts:
+            why = str(t.get("why") or "changed")
+            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(why)}</span> '
+                         f'<span class="muted">{_e(t.get("detail") or "")}</span></div>')
+        figs.append(f'<figure class="thumb">{img}<figcaption><div class="tname">{_e(name)}</div>'
+                    f'{"".join(lines)}</figcaption></figure>')
     return f'<div class="thumbs">{"".join(figs)}</div>' if figs else ""
 
 
@@ -788,8 +866,9 @@ def _consistency_panel(c, thumbs) -> str:
                        f'<td class="num{" bad" if bad_s else ""}">{_e(shift_t)}</td>'
                        f'<td class="num{" bad" if f == 0 else ""}">{_e(flip_t)}</td></tr>')
         open_ = " open" if len(trs) <= 12 else ""
-        out.append(f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data">'
-                   '<tr><th>image</th><th>top-1</th><th>shift pairs agreeing</th><th>flip agrees</th></tr>'
+        out.append(f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data compact">'
+                   '<tr><th>image</th><th class="num">top-1</th><th class="num">shift pairs agreeing</th>'
+                   '<th class="num">flip agrees</th></tr>'
                    + "".join(trs) + '</table></details>')
     skipped = c.get("skipped")
     if isinstance(skipped, list) and skipped:
@@ -814,7 +893,8 @@ def _gates_panel(gates, verdict) -> str:
         trs.append(f'<tr class="{cls}"><td>{pill}</td><td class="mono">{_e(g.get("name"))}</td>'
                    f'<td class="num">{_e(_flat(g.get("value")))}</td>'
                    f'<td class="num">{_e(_flat(g.get("threshold")))}</td><td>{_e(g.get("message") or "")}</td></tr>')
-    return head + ('<table class="data gates"><tr><th></th><th>gate</th><th>value</th><th>threshold</th>'
+    return head + ('<table class="data gates"><tr><th></th><th>gate</th><th class="num">value</th>'
+                   '<th class="num">threshold</th>'
                    '<th>message</th></tr>' + "".join(trs) + '</table></section>')
 
 
@@ -854,6 +934,7 @@ h3{font-size:14px;margin:14px 0 6px}
 .sub{color:var(--muted);margin-top:2px}
 .verdict{font-weight:700;letter-spacing:.06em;padding:4px 12px;border-radius:999px;color:#fff;
 font-size:13px;background:#6b7280}
+.failed{color:var(--fail);font-weight:600;font-size:13px}
 .verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
 .summary-line{background:#f1f5f9;border:1px solid var(--line);border-radius:6px;padding:8px 10px;
 white-space:pre-wrap;word-break:break-word;font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,
@@ -868,7 +949,9 @@ details summary{cursor:pointer;color:var(--muted);margin:6px 0}
 table{border-collapse:collapse}
 table.kv th{text-align:left;font-weight:500;color:var(--muted);padding:2px 14px 2px 0;
 vertical-align:top;white-space:nowrap}
-table.kv td{padding:2px 0;word-break:break-all;font-size:13px}
+table.kv td{padding:2px 0;overflow-wrap:anywhere;font-size:13px}
+table.data.compact{width:auto;min-width:420px}
+th.num{text-align:right}
 table.data{width:100%;font-size:13px;margin:6px 0}
 table.data th{text-align:left;font-weight:600;border-bottom:2px solid var(--line);padding:5px 8px;
 white-space:nowrap}
@@ -901,8 +984,8 @@ min-width:0;text-align:center}
 .S{font-weight:650;font-variant-numeric:tabular-nums;font-size:13px}
 .S.hi{color:#0f766e}.S.lo{color:#b91c1c}
 .base,.shape,.note{color:var(--muted);font-size:11px;font-variant-numeric:tabular-nums}
-.lid{font:11px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow:hidden;
-text-overflow:ellipsis;white-space:nowrap}
+.lid{font:10.5px/1.25 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow:hidden;
+overflow-wrap:anywhere;max-height:2.5em;margin-top:1px}
 .padnote{font-size:11px;color:var(--warn);font-weight:600}
 .badge{display:inline-block;font-size:10.5px;font-weight:650;padding:0 5px;border-radius:4px;
 line-height:16px;background:#e5e7eb;color:#374151}
@@ -912,17 +995,21 @@ svg.chart{display:block;max-width:100%;height:auto}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg .tick{font-size:11px;fill:#4b5563}
 svg .axis{font-size:12.5px;fill:#374151}
-svg .plabel{font-size:10.5px;fill:#9a3412;font-weight:600}
+svg .plabel{font-size:10.5px;fill:#9a3412;font-weight:600;stroke:#fff;stroke-width:3px;
+paint-order:stroke;stroke-linejoin:round}
+svg .halo{stroke:#fff;stroke-width:3px;paint-order:stroke;stroke-linejoin:round}
 svg .blabel{font-size:13px;fill:#1f2937;font-weight:600}
 svg .bval{font-size:14px;fill:#1f2937;font-weight:700}
-svg.bars{display:block;max-width:760px;height:auto}
+svg.bars{display:block;max-width:860px;height:auto}
 .suggest{border-left:3px solid var(--accent);background:#f0fdfa;padding:6px 14px;border-radius:0 6px 6px 0;
 margin-top:10px}
 .suggest ul{margin:4px 0;padding-left:18px}
 .thumbs{display:flex;flex-wrap:wrap;gap:10px}
 .thumb{margin:0;width:150px;border:1px solid var(--line);border-radius:8px;overflow:hidden;background:#fff}
 .thumb img{display:block;width:150px;height:150px;object-fit:cover}
-.thumb figcaption{padding:4px 6px;font-size:12px;word-break:break-all}
+.thumb figcaption{padding:4px 6px;font-size:12px;overflow-wrap:anywhere}
+.thumb .tname{font-weight:600;margin-bottom:2px}.thumb .why{line-height:1.3;margin-top:2px}
+.thumb .why .muted{font-size:11.5px}
 .noimg{height:150px;display:flex;align-items:center;justify-content:center;color:var(--muted)}
 .pill{display:inline-block;padding:1px 10px;border-radius:999px;font-weight:700;font-size:12px;
 background:#e5e7eb}

@@ -11,6 +11,14 @@ def fmt(x, nd=3, none="—"):
     return str(x)
 
 
+def compact_id(node_id: str) -> str:
+    """Drop path parts that the next part repeats, as exporters write them:
+    ``/features/features.7/conv/conv.1/conv.1.0/Conv`` → ``features.7/conv.1.0/Conv``."""
+    parts = [p for p in str(node_id).split("/") if p]
+    keep = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
+    return "/".join(keep) if keep else str(node_id)
+
+
 def shorten(text: str, width: int) -> str:
     """Cut the middle of ``text`` so it fits ``width`` characters."""
     text = str(text)

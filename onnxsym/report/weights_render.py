@@ -6,7 +6,7 @@ import io
 import json
 
 from ..symmetry import TERMS_2D
-from .text import fmt, shorten, table
+from .text import compact_id, fmt, shorten, table
 
 
 def to_json(report) -> str:
@@ -50,7 +50,7 @@ def to_table(report, width: int = 44) -> str:
         status = r.status if r.status != "ok" else ""
         base = r.baseline
         rows.append([
-            n, shorten(r.id, width), r.op_type.split(".")[-1], _kernel(r),
+            n, shorten(compact_id(r.id), width), r.op_type.split(".")[-1], _kernel(r),
             "×".join(map(str, r.strides)) if r.strides else "1",
             ("dw" if r.depthwise else str(r.group)),
             fmt(r.symmetry),
@@ -78,18 +78,13 @@ def to_table(report, width: int = 44) -> str:
         out.append(f"unresolved: {r.id}: {r.reason}")
     if s.least_symmetric:
         out.append("least symmetric: " + ", ".join(
-            f"{shorten(x['id'], 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
+            f"{shorten(compact_id(x['id']), 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
     out.append("S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
                "i.i.d. Gaussian kernels of that shape; z = (S − random mean)/sd; skew: lean of the mean "
                "kernel (negative = toward top / left); coher.: ||mean kernel|| / rms ||single kernel||.")
     if report.padding is not None:
-        try:
-            from .padding_render import to_table as padding_table  # rendered by the padding module's renderer
-
-            out.append("")
-            out.append(padding_table(report.padding))
-        except ImportError:
-            pass
+        out.append("")
+        out.append(report.padding.render_table())
     out.append(summary_line(report))
     return "\n".join(out)
 

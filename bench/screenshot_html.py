@@ -1,0 +1,172 @@
+"""Render the HTML audit report of models/mobilenet_v2.onnx and screenshot it with headless Chromium.
+
+    python bench/screenshot_html.py [--model models/mobilenet_v2.onnx] [--out /tmp/onnxsym_report.html]
+                                    [--png /tmp/report.png] [--width 1400] [--height 3000]
+
+Builds the audit dict the way ``onnxsym audit`` does (weights; padding at 1x3x224x224 when
+onnxsym.padding exists; consistency on the shipped sample photos when onnxsym.consistency exists),
+renders it with ``onnxsym.report.html.render_html`` and, when /usr/bin/chromium (Debian
+``chromium``) is there, writes a full-page screenshot. Look at the PNG before calling a change done.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from onnxsym.report.html import render_html  # noqa: E402
+from onnxsym.weights import analyze_weights  # noqa: E402
+
+
+def thumbnail(path: Path, size: int = 160) -> str | None:
+    """A small base64 JPEG data URI of an image file (centre square), or None."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            w, h = im.size
+            s = min(w, h)
+            im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+            im = im.resize((size, size))
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", quality=80)
+    except OSError:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
+    timings = {}
+    t = time.perf_counter()
+    weights = analyze_weights(model).to_dict()
+    timings["weights_s"] = round(time.perf_counter() - t, 3)
+
+    padding = None
+    try:
+        from onnxsym.padding import analyze_padding
+    except ImportError:
+        analyze_padding = None
+    if analyze_padding is not None:
+        t = time.perf_counter()
+        skews = {L["id"]: L["skew"] for L in weights["layers"] if L.get("skew") is not None}
+        rep = analyze_padding(model, input_shape)
+        if hasattr(rep, "attach_skews"):
+            rep.attach_skews(skews)
+        padding = rep.to_dict()
+        timings["padding_s"] = round(time.perf_counter() - t, 3)
+
+    consistency, thumbs = None, []
+    try:
+        from onnxsym.consistency import measure_consistency
+    except ImportError:
+        measure_consistency = None
+    if measure_consistency is not None:
+        t = time.perf_counter()
+        try:
+            consistency = measure_consistency(model, provider="cpu", seed=0).to_dict()
+        except Exception as exc:  # the report shows what failed
+            consistency = {"error": f"{type(exc).__name__}: {exc}"}
+        timings["consistency_s"] = round(time.perf_counter() - t, 3)
+        samples = ROOT / "onnxsym" / "samples"
+        for p in (consistency.get("per_image") or []):
+            why = []
+            if p.get("shift_agree") is not None and p["shift_agree"] < p.get("shift_pairs", 0):
+                why.append(("shift", f"{p['shift_pairs'] - p['shift_agree']} of {p['shift_pairs']} "
+                                     "crop pairs disagree"))
+            if p.get("flip") == 0:
+                why.append(("flip", "top-1 changes when mirrored"))
+            for w, detail in why:
+                uri = thumbnail(samples / p["name"])
+                if uri:
+                    thumbs.append({"name": p["name"], "data_uri": uri, "why": w, "detail": detail})
+
+    internal = weights["summary"]["internal"]
+    base = weights["summary"]["baseline"]
+    gates = [
+        {"name": "min-symmetry", "value": internal["median_symmetry"], "threshold": 0.6,
+         "passed": internal["median_symmetry"] >= 0.6,
+         "message": "median internal S of the mean kernels"},
+        {"name": "fail-on-uneven-padding", "value": (padding or {}).get("summary", {}).get("uneven"),
+         "threshold": 0, "passed": not (padding or {}).get("summary", {}).get("uneven"),
+         "message": "strided layers that pad unevenly at the analysed size"},
+    ]
+    if consistency and not consistency.get("error"):
+        sh = consistency["shift"]["consistency"]
+        gates.append({"name": "min-shift-consistency", "value": sh, "threshold": 0.8,
+                      "passed": sh >= 0.8, "message": "share of crop pairs with the same top-1"})
+    verdict = "PASSED" if all(g["passed"] for g in gates) else "FAILED"
+    parts = [verdict, f"symmetry {internal['median_symmetry']:.2f} (baseline {base['median_mean']:.2f})"]
+    if consistency and not consistency.get("error"):
+        for k in ("shift", "flip"):
+            r = consistency[k]
+            ci = r.get("ci95") or [r["consistency"], r["consistency"]]
+            parts.append(f"{k} {100 * r['consistency']:.1f} % ±{100 * (ci[1] - ci[0]) / 2:.1f}")
+    parts.append(f"{sum(timings.values()):.1f} s")
+    data = Path(model).read_bytes()
+    import onnxsym
+    return {
+        "schema": "onnxsym.audit/1",
+        "verdict": verdict,
+        "summary_line": " | ".join(parts),
+        "provenance": {
+            "onnxsym_version": getattr(onnxsym, "__version__", weights.get("onnxsym_version")),
+            "model": str(model), "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data),
+            "producer": weights["model"].get("producer"), "opsets": weights["model"].get("opsets"),
+            "providers": (consistency or {}).get("providers"), "seeds": {"consistency": 0},
+            "images": (consistency or {}).get("images"), "timings": timings,
+        },
+        "gates": gates,
+        "weights": weights,
+        "padding": padding,
+        "consistency": consistency,
+        "thumbnails": thumbs,
+    }
+
+
+def screenshot(html_path: str, png: str, width: int, height: int) -> bool:
+    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if exe is None:
+        print("chromium not found (apt-get install -y chromium); HTML written, no screenshot")
+        return False
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           f"--screenshot={png}", f"--window-size={width},{height}", "file://" + os.path.abspath(html_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    ok = r.returncode == 0 and os.path.exists(png)
+    print(("screenshot " + png) if ok else f"chromium failed ({r.returncode}): {r.stderr[-500:]}")
+    return ok
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=str(ROOT / "models" / "mobilenet_v2.onnx"))
+    ap.add_argument("--input-shape", default="1x3x224x224")
+    ap.add_argument("--out", default="/tmp/onnxsym_report.html")
+    ap.add_argument("--png", default="/tmp/report.png")
+    ap.add_argument("--width", type=int, default=1400)
+    ap.add_argument("--height", type=int, default=3000)
+    a = ap.parse_args(argv)
+    audit = build_audit(a.model, a.input_shape)
+    t = time.perf_counter()
+    page = render_html(audit)
+    dt = time.perf_counter() - t
+    Path(a.out).write_text(page, encoding="utf-8")
+    print(f"wrote {a.out}: {len(page.encode()) / 1024:.0f} KiB, rendered in {dt * 1000:.0f} ms")
+    screenshot(a.out, a.png, a.width, a.height)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Renderers of an AuditReport and of ``compare`` deltas: JSON and terminal text."""
+from __future__ import annotations
+
+import json
+
+from .text import compact_id, fmt, shorten, table
+
+
+def to_json(report) -> str:
+    return json.dumps(report.to_dict(), indent=1, allow_nan=False)
+
+
+def _paint(text, colour, on):
+    codes = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
+    return f"\033[{codes[colour]}m{text}\033[0m" if on else text
+
+
+def to_table(report, color: bool = False) -> str:
+    """Compact terminal view: weights summary, padding summary, consistency, gates, summary line."""
+    from .weights_render import summary_line as weights_line
+
+    d = report.to_dict()
+    prov = d["provenance"]
+    out = [f"model: {prov['model']}  ({prov['size_bytes'] / 1e6:.1f} MB, sha256 {prov['sha256'][:12]}…, "
+           f"producer {prov['producer'] or '?'}, opsets {prov['opsets']})"]
+    w = report.weights_report
+    rows = []
+    for n, r in enumerate(w.layers):
+        if r.status == "ok":
+            rows.append([n, shorten(compact_id(r.id), 40), "×".join(map(str, r.kernel_shape)),
+                         "×".join(map(str, r.strides or [1])), fmt(r.symmetry),
+                         f"{fmt(r.baseline.get('mean'))}±{fmt(r.baseline.get('sd'))}",
+                         ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else ""])
+    if rows:
+        out.append(table(["#", "layer (k > 1)", "kernel", "stride", "S", "random S", "skew(↓,→)"], rows, "rllrrrr"))
+    out.append(weights_line(w))
+    pad = d.get("padding")
+    if pad:
+        out.append("padding: " + (pad.get("summary_line") or pad.get("headline") or json.dumps(pad.get("summary"))))
+    elif pad is None:
+        out.append("padding: not diagnosed (no static input size; give --input-shape)")
+    cons = d.get("consistency")
+    if cons is None:
+        out.append("consistency: not run (--no-run)")
+    elif "error" in cons:
+        out.append(_paint(f"consistency: failed: {cons['error']}", "red", color))
+    else:
+        for kind in ("shift", "flip"):
+            part = cons.get(kind) or {}
+            ci = part.get("ci95") or [None, None]
+            n = part.get("pairs") if kind == "shift" else part.get("images")
+            unit = "pairs" if kind == "shift" else "images"
+            v = part.get("consistency")
+            out.append(f"{kind} consistency: {fmt(None if v is None else 100 * v, 1)} % "
+                       f"[95% CI {fmt(None if ci[0] is None else 100 * ci[0], 1)}–"
+                       f"{fmt(None if ci[1] is None else 100 * ci[1], 1)}] over {n} {unit} "
+                       f"({cons.get('images')} images, seed {cons.get('seed')}, provider {cons.get('provider')})")
+    for g in d["gates"]:
+        mark = _paint("PASS", "green", color) if g["passed"] else _paint("FAIL", "red", color)
+        out.append(f"gate {mark} {g['name']}: {g['message']}")
+    if not d["gates"]:
+        out.append("gates: none set (see --min-symmetry, --min-shift-consistency, ... or --config)")
+    verdict_colour = {"PASSED": "green", "FAILED": "red"}.get(report.verdict, "yellow")
+    line = report.summary_line.replace(report.verdict, _paint(report.verdict, verdict_colour, color), 1)
+    out.append(line)
+    return "\n".join(out)
+
+
+def compare_json(deltas: dict) -> str:
+    return json.dumps({"schema": "onnxsym.compare/1", **deltas}, indent=1, allow_nan=False)
+
+
+def compare_table(deltas: dict, a: str, b: str) -> str:
+    rows = []
+    for r in deltas["layers"]:
+        if r["symmetry_a"] is None and r["symmetry_b"] is None:
+            continue
+        rows.append([shorten(compact_id(r["a"]), 34), shorten(compact_id(r["b"]), 34), "×".join(map(str, r["kernel_shape"] or [])),
+                     fmt(r["symmetry_a"]), fmt(r["symmetry_b"]),
+                     "" if r["delta"] is None else f"{r['delta']:+.3f}"])
+    out = [f"A: {a}", f"B: {b}",
+           table(["layer in A", "layer in B", "kernel", "S A", "S B", "ΔS"], rows, "lllrrr")]
+    s = deltas["summary"]
+    out.append(f"matched {s['matched_layers']} of {s['layers_a']} (A) / {s['layers_b']} (B) conv layers by "
+               "weight shape and order")
+    for key, label, scale, unit in (("median_symmetry", "median internal S", 1, ""),
+                                    ("shift_consistency", "shift consistency", 100, " %"),
+                                    ("flip_consistency", "flip consistency", 100, " %")):
+        va, vb, dv = s[key]
+        if va is None and vb is None:
+            continue
+        out.append(f"{label}: {fmt(None if va is None else scale * va, 3 if scale == 1 else 1)}{unit} → "
+                   f"{fmt(None if vb is None else scale * vb, 3 if scale == 1 else 1)}{unit}"
+                   + ("" if dv is None else f" ({scale * dv:+.{3 if scale == 1 else 1}f})"))
+    return "\n".join(out)

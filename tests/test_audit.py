@@ -1,0 +1,166 @@
+"""``onnxsym audit`` and ``compare``: gates, exit codes, config, baseline, reports."""
+import hashlib
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from onnx import TensorProto, helper as h
+
+from graphs import init, save, weight
+from onnxsym.cli import main
+
+
+def run(*args, cwd=None):
+    runner = CliRunner()
+    if cwd:
+        old = os.getcwd()
+        os.chdir(cwd)
+    try:
+        r = runner.invoke(main, [str(a) for a in args])
+    finally:
+        if cwd:
+            os.chdir(old)
+    return r.exit_code, r.stdout, r.stderr
+
+
+def classifier(tmp_path, name="clf.onnx", seed=0, rename=""):
+    """x [N,3,32,32] → Conv 3×3 s2 → Relu → Conv 3×3 → GlobalAveragePool → Flatten → Gemm → [N,10]."""
+    rng = np.random.default_rng(seed)
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])
+    nodes = [h.make_node("Conv", ["x", "w1"], ["a"], strides=[2, 2], pads=[1, 1, 1, 1], name=f"{rename}c1"),
+             h.make_node("Relu", ["a"], ["b"]),
+             h.make_node("Conv", ["b", "w2"], ["c"], pads=[1, 1, 1, 1], name=f"{rename}c2"),
+             h.make_node("GlobalAveragePool", ["c"], ["d"]),
+             h.make_node("Flatten", ["d"], ["e"]),
+             h.make_node("Gemm", ["e", "fc"], ["y"])]
+    inits = [init("w1", weight((8, 3, 3, 3), seed)), init("w2", weight((16, 8, 3, 3), seed + 1)),
+             init("fc", rng.standard_normal((16, 10)).astype(np.float32))]
+    m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=inits), opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    return save(m, tmp_path / name)
+
+
+def test_no_run_audit_passes_and_writes_json_with_provenance(tmp_path):
+    model = classifier(tmp_path)
+    code, out, err = run("audit", model, "--no-run", "--json", tmp_path / "a.json", "--input-shape", "1x3x32x32")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["schema"] == "onnxsym.audit/1" and doc["verdict"] == "PASSED"
+    assert doc["provenance"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert doc["provenance"]["size_bytes"] == model.stat().st_size
+    assert doc["consistency"] is None and doc["weights"]["schema"] == "onnxsym.weights/1"
+    assert doc["padding"]["schema"] == "onnxsym.padding/1"
+    assert out.strip().splitlines()[-1].startswith("PASSED | symmetry")
+
+
+def test_gate_failure_exit_1_names_gate_and_margin(tmp_path):
+    model = classifier(tmp_path)
+    code, out, err = run("audit", model, "--no-run", "--min-symmetry", "0.999", "-q")
+    assert code == 1
+    line = out.strip()
+    assert line.startswith("FAILED") and "min_symmetry" in line and len(out.strip().splitlines()) == 1
+    code, out, _ = run("audit", model, "--no-run", "--min-symmetry", "0.999")
+    assert "short by" in out
+
+
+def test_uneven_padding_gate(tmp_path):
+    model = classifier(tmp_path)
+    code, out, _ = run("audit", model, "--no-run", "--fail-on-uneven-padding", "--input-shape", "1x3x32x32")
+    assert code == 1 and "fail_on_uneven_padding" in out  # 32 is even: stride-2 conv pads top/left only
+    code, out, _ = run("audit", model, "--no-run", "--fail-on-uneven-padding", "--input-shape", "1x3x33x33")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("flag,value", [("--min-shift-consistency", "85"), ("--min-symmetry", "-0.1"),
+                                        ("--max-asymmetric-layers", "-1"), ("--max-consistency-drop", "2")])
+def test_impossible_gate_values_exit_2(tmp_path, flag, value):
+    model = classifier(tmp_path)
+    code, out, err = run("audit", model, "--no-run", flag, value)
+    assert code == 2 and err.count("\n") == 1 and "onnxsym: error:" in err
+
+
+def test_config_file_and_pyproject_table(tmp_path):
+    model = classifier(tmp_path)
+    (tmp_path / "onnxsym.toml").write_text("min_symmetry = 0.999\n")
+    code, out, _ = run("audit", model, "--no-run", "--config", tmp_path / "onnxsym.toml", "-q")
+    assert code == 1 and "min_symmetry" in out
+    code, out, _ = run("audit", model, "--no-run", "--config", tmp_path / "onnxsym.toml", "--min-symmetry", "0.1", "-q")
+    assert code == 0  # a flag overrides the config
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("[project]\nname='x'\n[tool.onnxsym]\nmin-symmetry = 0.999\n")
+    code, out, _ = run("audit", model, "--no-run", "-q", cwd=proj)
+    assert code == 1
+    (proj / "pyproject.toml").write_text("[tool.onnxsym]\nmin_symmetri = 0.5\n")
+    code, out, err = run("audit", model, "--no-run", "-q", cwd=proj)
+    assert code == 2 and "min_symmetri" in err
+
+
+def test_baseline_drop_gate_and_bad_baselines(tmp_path):
+    model = classifier(tmp_path)
+    base = tmp_path / "base.json"
+    assert run("audit", model, "--no-run", "--json", base)[0] == 0
+    doc = json.loads(base.read_text())
+    doc["weights"]["summary"]["internal"]["median_symmetry"] = 0.99
+    (tmp_path / "better.json").write_text(json.dumps(doc))
+    code, out, _ = run("audit", model, "--no-run", "--baseline", tmp_path / "better.json",
+                       "--max-symmetry-drop", "0.01", "-q")
+    assert code == 1 and "max_symmetry_drop" in out
+    code, _, _ = run("audit", model, "--no-run", "--baseline", base, "--max-symmetry-drop", "0.01", "-q")
+    assert code == 0
+    doc["schema"] = "onnxsym.audit/0"
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    code, _, err = run("audit", model, "--no-run", "--baseline", tmp_path / "old.json")
+    assert code == 2 and "schema" in err
+    other = {"schema": "onnxsym.weights/1", "summary": {"internal": {}},
+             "layers": [{"weight_shape": [5, 5, 7, 7], "op_type": "Conv"}] * 4}
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    code, _, err = run("audit", model, "--no-run", "--baseline", tmp_path / "other.json")
+    assert code == 2 and "another model family" in err
+    (tmp_path / "junk.json").write_text("{not json")
+    assert run("audit", model, "--no-run", "--baseline", tmp_path / "junk.json")[0] == 2
+
+
+def test_full_audit_with_consistency_and_html(tmp_path):
+    model = classifier(tmp_path)
+    code, out, err = run("audit", model, "--provider", "cpu", "--pairs-per-image", "2",
+                         "--min-flip-consistency", "0.0", "--json", tmp_path / "a.json", "--html", tmp_path / "a.html")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "a.json").read_text())
+    cons = doc["consistency"]
+    assert cons["schema"] == "onnxsym.consistency/1" and cons["provider"] == "cpu"
+    assert cons["shift"]["pairs"] == 2 * cons["images"] and doc["provenance"]["images"] == cons["images"]
+    assert doc["gates"][0]["name"] == "min_flip_consistency" and doc["gates"][0]["passed"]
+    html = (tmp_path / "a.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "<svg" in html
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("PASSED") and "shift" in line and "flip" in line and line.endswith(" s")
+
+
+def test_consistency_failure_still_writes_weight_part(tmp_path):
+    model = classifier(tmp_path)
+    empty = tmp_path / "no_images"
+    empty.mkdir()
+    code, out, err = run("audit", model, "--images", empty, "--json", tmp_path / "a.json")
+    assert code == 2 and "consistency failed" in err
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert doc["weights"]["layers"] and "error" in doc["consistency"] and doc["verdict"] == "ERROR"
+
+
+def test_compare_matches_renamed_layers_by_shape_and_order(tmp_path):
+    a = classifier(tmp_path, "a.onnx", seed=0)
+    b = classifier(tmp_path, "b.onnx", seed=5, rename="renamed_")
+    code, out, err = run("compare", a, b, "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["summary"]["matched_layers"] == 2
+    assert [r["b"] for r in d["layers"]] == ["renamed_c1", "renamed_c2"]
+    for r in d["layers"]:
+        assert r["delta"] == pytest.approx(r["symmetry_b"] - r["symmetry_a"], abs=1e-6)
+    code, out, _ = run("compare", a, b)
+    assert code == 0 and "matched 2 of 2" in out
+    (tmp_path / "x.json").write_text('{"schema": "something/9"}')
+    assert run("compare", a, tmp_path / "x.json")[0] == 2

@@ -1,0 +1,31 @@
+"""The CLI examples documented in the README are executed, so they cannot rot."""
+import os
+import re
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from onnxsym.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+EXAMPLES = re.findall(r"^\$ (onnxsym .+)$", README, flags=re.M)
+
+
+def test_readme_has_examples_and_quickstart():
+    assert len(EXAMPLES) >= 5
+    lines = re.search(r"## Quickstart\s+```sh\n(.+?)```", README, flags=re.S).group(1).strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("pip install -e . && onnxsym audit models/")
+    ci = open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8").read()
+    assert lines[1] in ci  # CI runs exactly the README's test line
+
+
+@pytest.mark.parametrize("line", EXAMPLES)
+def test_readme_example_runs(line, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    args = shlex.split(line)[1:]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, (line, r.stderr[-500:])
+    assert r.stdout.strip()
