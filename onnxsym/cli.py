@@ -12,7 +12,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import EXIT_INPUT, EXIT_RUNTIME, OnnxsymError
+from .errors import EXIT_RUNTIME, OnnxsymError
 
 
 def _fail(message: str, code: int):
@@ -200,20 +200,6 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
 
 
 # ---- padding (which downsampling layers pad unevenly; input sizes that pad evenly) ----------
-def _padding_skews(loaded, path):
-    """``({layer id: skew}, note)`` from the weights report; no skews (and why) when unavailable."""
-    try:
-        from .weights import analyze_weights
-    except ImportError:
-        return None, "skew not checked: the weights module is not available"
-    try:
-        wr = analyze_weights(loaded if hasattr(loaded, "model") else path, per_kernel=False)
-    except OnnxsymError as err:
-        return None, f"skew not checked: {err}"
-    skews = {row.id: tuple(row.skew) for row in wr.layers if getattr(row, "skew", None) is not None}
-    return skews, None
-
-
 @main.command("padding")
 @click.argument("model", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--input-shape", metavar="SHAPE",
@@ -243,11 +229,9 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
     if not report.layers:
         click.echo(f"onnxsym: {model} has no convolutions or pools: nothing to analyse", err=True)
     elif skew and any(r.kind == "conv" for r in report.layers):
-        skews, note = _padding_skews(loaded, model)
-        if skews is not None:
-            report.attach_skews(skews)
-        if note:
-            report.notes.append(note)
+        from .weights import layer_skews
+
+        report.attach_skews(layer_skews(loaded))
     emit(report.to_json() if fmt == "json" else report.render_table(), output)
     if output or fmt == "json":
         click.echo(report.summary_line, err=True)

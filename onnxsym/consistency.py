@@ -564,6 +564,10 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
         raise InputError(f"none of the images in {imageset.source} could be read"
                          + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
 
+    if handler.kind == "spatial" and handler.info.stride != (1.0, 1.0):
+        sy, sx = handler.info.stride
+        notes.append(f"spatial output stride {sy:g}x{sx:g}: crop offsets that are not multiples of "
+                     "the stride were aligned to the nearest output pixel")
     shift, flip, vflip = _summaries(handler, plan, shift_vals, per_image, dprob_shift, dprob_flip,
                                     dprob_vflip, notes)
     warnings = []

@@ -29,7 +29,6 @@ the skew component points to the side with more padding (negative = top/left).
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import onnx
 from onnx import AttributeProto, TensorProto
 
-from .errors import InputError, ModelError
+from .errors import InputError
 
 __all__ = [
     "parse_shape", "ImageInput", "find_image_input", "trace_layout", "ShapeOracle", "as_model_proto",
@@ -69,16 +69,8 @@ def as_model_proto(model) -> tuple[onnx.ModelProto, object]:
     if isinstance(inner, onnx.ModelProto):
         return inner, model
     if isinstance(model, (str, bytes, os.PathLike)):
-        try:
-            from .loading import load_model
-        except ImportError:  # pragma: no cover - the loader ships with the package
-            try:
-                proto = onnx.load(os.fspath(model), load_external_data=False)
-            except FileNotFoundError:
-                raise ModelError(f"model file not found: {os.fspath(model)}") from None
-            except Exception as e:  # noqa: BLE001 - any parse failure is bad input
-                raise ModelError(f"cannot read {os.fspath(model)} as an ONNX model: {e}") from None
-            return proto, proto
+        from .loading import load_model
+
         loaded = load_model(model)
         return loaded.model, loaded
     raise InputError(f"expected a model path, LoadedModel or onnx.ModelProto, got {type(model).__name__}")

@@ -232,6 +232,12 @@ def analyze_weights(model, *, per_kernel: bool = True, input_shape=None, padding
     return report
 
 
+def layer_skews(model) -> dict:
+    """``{layer id: skew}`` of every conv whose mean kernel is defined (no per-kernel pass)."""
+    report = analyze_weights(model, per_kernel=False)
+    return {r.id: tuple(r.skew) for r in report.layers if r.skew is not None}
+
+
 def _padding_section(loaded, input_shape, rows):
     """The padding diagnosis with each layer's skew, or None where no input size is known."""
     from .errors import InputError

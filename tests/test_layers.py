@@ -272,3 +272,39 @@ def test_followed_by_batchnorm_and_ids_for_unnamed_nodes(tmp_path):
     layers = layers_of(tmp_path, m)
     assert [l.id for l in layers] == ["Conv_0", "Conv_1"]
     assert layers[1].followed_by == "BatchNormalization" and layers[0].followed_by == "Conv"
+
+
+def test_nhwc_wrapper_with_transposes_gives_same_statistics(tmp_path):
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 3])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [h.make_node("Transpose", ["x"], ["xt"], perm=[0, 3, 1, 2]),
+             h.make_node("Conv", ["xt", "w"], ["c"], pads=[1, 1, 1, 1], name="nhwc_conv"),
+             h.make_node("Transpose", ["c"], ["y"], perm=[0, 2, 3, 1])]
+    m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=[init("w", W)]),
+                     opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    save(m, tmp_path / "nhwc.onnx")
+    row = analyze_weights(tmp_path / "nhwc.onnx").layers[0]
+    assert row.id == "nhwc_conv" and row.symmetry == pytest.approx(S_REF, abs=1e-6)
+
+
+def test_conv_inside_loop_body_with_weight_from_body_constant(tmp_path):
+    body_in = [h.make_tensor_value_info("i", TensorProto.INT64, []),
+               h.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+               h.make_tensor_value_info("state", TensorProto.FLOAT, [1, 4, 8, 8])]
+    body_out = [h.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+                h.make_tensor_value_info("state_out", TensorProto.FLOAT, [1, 4, 8, 8])]
+    w4 = weight((4, 4, 3, 3), seed=3)
+    body = h.make_graph([h.make_node("Identity", ["cond_in"], ["cond_out"]),
+                         h.make_node("Constant", [], ["bw"], value=nh.from_array(w4, "bw")),
+                         h.make_node("Conv", ["state", "bw"], ["state_out"], pads=[1, 1, 1, 1], name="loop_conv")],
+                        "body", body_in, body_out)
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    g = h.make_graph([h.make_node("Loop", ["n", "c", "x"], ["y"], body=body)], "g", [x], [y],
+                     initializer=[init("n", np.array(2, np.int64)), init("c", np.array(True))])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    layer = only_ok(layers_of(tmp_path, m))
+    assert layer.path == "main/Loop.body" and layer.id == "loop_conv"
+    np.testing.assert_array_equal(layer.weight, w4)

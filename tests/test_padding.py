@@ -6,7 +6,6 @@ effective padding before = pb, after = pe - r.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
 

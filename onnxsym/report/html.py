@@ -37,6 +37,7 @@ RED_END = (178, 24, 43)        # #b2182b  value = +limit
 NAN_FILL = "#c8c8c8"
 
 TILE_PX = 76                   # heatmap box in the grid (the longer side)
+COMPACT_AFTER = 120            # more analysed layers than this: smaller tiles, fewer text lines
 ORANGE = "#d9711c"             # strided layers
 INK = "#1f2937"
 
@@ -174,15 +175,14 @@ def _vtext(v) -> str:
     return f"{v:.6g}" if _isnum(v) else str(v)
 
 
-def _heatmap_svg(kernel, index, title) -> tuple[str, str]:
+def _heatmap_svg(kernel, index, title, box=TILE_PX) -> tuple[str, str]:
     """(svg, note) for one mean kernel; limits are +-max|K| over the whole kernel."""
     rows, note = _as_2d(kernel)
     if rows is None:
         return "", note
     limit = _abs_max(kernel)
     h, w = len(rows), max(len(r) for r in rows)
-    cell = TILE_PX / max(h, w)
-    cell = min(cell, 26.0)
+    cell = min(box / max(h, w), box / 3)
     W, H = w * cell, h * cell
     cs = f"{cell + 0.02:.5g}"       # a hair wider: no seams between cells when scaled
     out = [f'<svg class="kernel" data-layer="{index}" width="{W:.0f}" height="{H:.0f}" '
@@ -429,6 +429,9 @@ def _pad_by_id(padding) -> dict:
 def _kernel_grid(weights, pads) -> str:
     layers = weights.get("layers") if isinstance(weights.get("layers"), list) else []
     tiles, skipped_1x1, other = [], 0, []
+    n_ok = sum(1 for L in layers if isinstance(L, dict) and L.get("status") == "ok")
+    compact = n_ok > COMPACT_AFTER
+    box = 54 if compact else TILE_PX
     for i, L in enumerate(layers):
         if not isinstance(L, dict):
             continue
@@ -446,7 +449,7 @@ def _kernel_grid(weights, pads) -> str:
         title = (f"#{i} {lid}\n{op} {_dims(ks)} stride {_stride_text(L) or 1}"
                  f"{' depthwise' if L.get('depthwise') else ''}\nS {_num(sym)} "
                  f"(random {_num(base.get('mean'))}±{_num(base.get('sd'))}, z {_num(L.get('z_vs_baseline'), 1)})")
-        svg, note = _heatmap_svg(L.get("mean_kernel"), i, title)
+        svg, note = _heatmap_svg(L.get("mean_kernel"), i, title, box)
         if not svg:
             svg = f'<div class="nodraw">{_e(note)}</div>'
             note = ""
@@ -488,7 +491,9 @@ def _kernel_grid(weights, pads) -> str:
     if skipped_1x1:
         notes.append(f"{skipped_1x1} 1×1 layer{'s' if skipped_1x1 != 1 else ''} not shown "
                      "(S is not defined for a 1×1 kernel).")
-    body = f'<div class="grid">{"".join(tiles)}</div>' if tiles else \
+    if compact:
+        notes.append(f"{n_ok} layers: compact tiles (hover a kernel for its id, shape and baseline).")
+    body = f'<div class="grid{" compact" if compact else ""}">{"".join(tiles)}</div>' if tiles else \
         '<p class="empty">No layer with a kernel larger than 1×1 was analysed.</p>'
     extra = ""
     if other:
@@ -571,7 +576,8 @@ def _depth_chart(weights, pads) -> str:
                  f'{med:.3f}</text>')
     # the S line
     o.append('<polyline points="' + " ".join(f"{X(i):.1f},{Y(L['symmetry']):.1f}" for i, L in pts) +
-             '" fill="none" stroke="#374151" stroke-width="1.2" stroke-opacity="0.55"/>')
+             f'" fill="none" stroke="#374151" stroke-width="1.2" '
+             f'stroke-opacity="{0.55 if len(pts) <= 120 else 0.25}"/>')
     r = 4.2 if len(pts) <= 120 else 3.0
     labels = []
     for i, L in pts:
@@ -951,7 +957,7 @@ table.kv th{text-align:left;font-weight:500;color:var(--muted);padding:2px 14px 
 vertical-align:top;white-space:nowrap}
 table.kv td{padding:2px 0;overflow-wrap:anywhere;font-size:13px}
 table.data.compact{width:auto;min-width:420px}
-th.num{text-align:right}
+table.data th.num{text-align:right}
 table.data{width:100%;font-size:13px;margin:6px 0}
 table.data th{text-align:left;font-weight:600;border-bottom:2px solid var(--line);padding:5px 8px;
 white-space:nowrap}
@@ -972,6 +978,9 @@ white-space:pre-wrap;word-break:break-word}
 margin-bottom:8px}
 .legendrow text{fill:var(--muted)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(112px,1fr));gap:8px}
+.grid.compact{grid-template-columns:repeat(auto-fill,minmax(84px,1fr));gap:6px}
+.grid.compact .hm{height:58px}.grid.compact .base,.grid.compact .shape,.grid.compact .lid{display:none}
+.grid.compact .S{font-size:12px}
 .tile{margin:0;border:1px solid var(--line);border-radius:8px;padding:6px 6px 7px;background:#fff;
 min-width:0;text-align:center}
 .tile.strided{border-color:#f0b27a;background:#fffaf5}
@@ -1000,7 +1009,7 @@ paint-order:stroke;stroke-linejoin:round}
 svg .halo{stroke:#fff;stroke-width:3px;paint-order:stroke;stroke-linejoin:round}
 svg .blabel{font-size:13px;fill:#1f2937;font-weight:600}
 svg .bval{font-size:14px;fill:#1f2937;font-weight:700}
-svg.bars{display:block;max-width:860px;height:auto}
+svg.bars{display:block;max-width:860px;height:auto;margin-bottom:10px}
 .suggest{border-left:3px solid var(--accent);background:#f0fdfa;padding:6px 14px;border-radius:0 6px 6px 0;
 margin-top:10px}
 .suggest ul{margin:4px 0;padding-left:18px}

@@ -47,7 +47,6 @@ def to_table(report, width: int = 44) -> str:
     """The human-readable report: one row per conv node, then the summary."""
     rows = []
     for n, r in enumerate(report.layers):
-        status = r.status if r.status != "ok" else ""
         base = r.baseline
         rows.append([
             n, shorten(compact_id(r.id), width), r.op_type.split(".")[-1], _kernel(r),
