@@ -35,7 +35,6 @@ from onnxsym.runtime import create_session  # noqa: E402
 
 
 def small_cnn():
-    import onnx
     from onnx import TensorProto as T, helper as h, numpy_helper as nh
 
     rng = np.random.default_rng(0)

@@ -3,8 +3,9 @@
     python bench/screenshot_html.py [--model models/mobilenet_v2.onnx] [--out /tmp/onnxsym_report.html]
                                     [--png /tmp/report.png] [--width 1400] [--height 3000]
 
-Builds the audit dict the way ``onnxsym audit`` does (weights; padding at 1x3x224x224 when
-onnxsym.padding exists; consistency on the shipped sample photos when onnxsym.consistency exists),
+Builds the audit dict with ``onnxsym.audit.audit`` (CPU provider) or, with ``--standalone`` or
+where that module is missing, here (weights; padding at 1x3x224x224 when onnxsym.padding exists;
+consistency on the shipped sample photos when onnxsym.consistency exists; two example gates),
 renders it with ``onnxsym.report.html.render_html`` and, when /usr/bin/chromium (Debian
 ``chromium``) is there, writes a full-page screenshot. Look at the PNG before calling a change done.
 """
@@ -157,8 +158,18 @@ def main(argv=None) -> int:
     ap.add_argument("--png", default="/tmp/report.png")
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=3000)
+    ap.add_argument("--standalone", action="store_true",
+                    help="build the audit dict here (with example gates) instead of onnxsym.audit")
     a = ap.parse_args(argv)
-    audit = build_audit(a.model, a.input_shape)
+    try:
+        from onnxsym.audit import audit as run_audit     # the real `onnxsym audit` pipeline
+    except ImportError:
+        run_audit = None
+    if run_audit is not None and not a.standalone:
+        shape = [int(x) for x in a.input_shape.lower().split("x")]
+        audit = run_audit(a.model, input_shape=shape, provider="cpu").to_dict()
+    else:
+        audit = build_audit(a.model, a.input_shape)
     t = time.perf_counter()
     page = render_html(audit)
     dt = time.perf_counter() - t

@@ -112,35 +112,34 @@ def structure_match(a_rows, b_rows) -> float:
 
 
 def _thumbnails(imageset, per_image, limit=12):
-    """Small JPEG data URIs of the images whose prediction changed under shift or flip."""
+    """Small JPEG data URIs of the images whose prediction changed, one entry per reason
+    (shift, flip); the HTML renderer merges entries of the same image into one tile."""
     from PIL import Image
 
     changed = []
     for res in per_image:
-        why = []
         if res.get("shift_agree") is not None and res["shift_agree"] < res.get("shift_pairs", 0):
-            why.append(f"shift: {res['shift_agree']}/{res['shift_pairs']} pairs agree")
-        if res.get("flip") is not None and res.get("flip") < 1:
-            why.append("flip: top-1 changed")
-        if why:
-            changed.append((res["name"], "; ".join(why)))
+            changed.append((res["name"], "shift", f"shift: {res['shift_agree']}/{res['shift_pairs']} pairs agree"))
+        if res.get("flip") is not None and res["flip"] < 1:
+            changed.append((res["name"], "flip", "flip: top-1 changed"))
     if not changed or imageset is None:
         return []
     index = {n: i for i, n in enumerate(imageset.names)}
-    out = []
-    for name, why in changed[:limit]:
-        if name not in index:
-            continue
-        try:
-            img = imageset.load(index[name])
-        except Exception:  # unreadable now: it was listed as skipped by the measurement
-            continue
-        pil = Image.fromarray(img)
-        pil.thumbnail((128, 128))
-        buf = io.BytesIO()
-        pil.convert("RGB").save(buf, format="JPEG", quality=80)
-        out.append({"name": name, "why": "shift" if why.startswith("shift") else "flip", "detail": why,
-                    "data_uri": "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()})
+    uris, out = {}, []
+    for name, why, detail in changed:
+        if name not in uris:
+            if len(uris) >= limit or name not in index:
+                continue
+            try:
+                img = imageset.load(index[name])
+            except Exception:  # unreadable now: the measurement listed it as skipped
+                continue
+            pil = Image.fromarray(img)
+            pil.thumbnail((128, 128))
+            buf = io.BytesIO()
+            pil.convert("RGB").save(buf, format="JPEG", quality=80)
+            uris[name] = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+        out.append({"name": name, "why": why, "detail": detail, "data_uri": uris[name]})
     return out
 
 

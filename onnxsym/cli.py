@@ -307,9 +307,9 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     finally:
         if bar is not None:
             bar.close()
-    fallback = (report.data.get("consistency") or {}).get("provider_fallback")
-    if fallback:
-        click.echo(f"onnxsym: warning: {fallback}", err=True)
+    cons = report.data.get("consistency") or {}
+    for warning in ([cons["provider_fallback"]] if cons.get("provider_fallback") else []) + list(cons.get("warnings") or []):
+        click.echo(f"onnxsym: warning: {warning}", err=True)
     if json_out:
         from .report.files import write_atomic
 

@@ -9,7 +9,9 @@
   ``raw`` 0-255.
 * :func:`load_images` - a folder of JPEG/PNG (recursive, sorted; unreadable files listed and
   skipped), a single image file, ``.npy``/``.npz`` arrays, or (default) the photos shipped in
-  ``onnxsym/samples``. Images come back as uint8 RGB arrays [H, W, 3].
+  ``onnxsym/samples``. ``ImageSet.load(i)`` decodes lazily to a uint8 RGB array [H, W, 3].
+* :class:`Normalizer` turns uint8 RGB crops into the model's tensor; ``crop_into`` does crop,
+  mirror, normalisation and layout in one numba pass (checked against the numpy path in tests).
 """
 from __future__ import annotations
 

@@ -90,6 +90,7 @@ class _Resolver:
         self.loaded = loaded
         self.opsets = opsets
         self.memo = {}
+        self._folded = set()  # memo keys holding values computed here (not views of the file)
         self._scope_index = {}
 
     # ---- scope indexes -------------------------------------------------------------------
@@ -182,7 +183,14 @@ class _Resolver:
         for out_name, value in zip(node.output, outputs):
             if out_name:
                 self.memo[(id(graph), out_name)] = (value, src, overridable)
+                self._folded.add((id(graph), out_name))
         return self.memo[(id(graph), name)]
+
+    def forget_folded(self):
+        """Drop folded values (they own memory); views of the file stay memoised."""
+        for key in self._folded:
+            self.memo.pop(key, None)
+        self._folded.clear()
 
     def _constant(self, node):
         a = node.attribute[0] if node.attribute else None
@@ -232,16 +240,11 @@ def _to_float(arr):
     raise _Unresolved(f"weight has non-numeric dtype {arr.dtype}")
 
 
-def find_conv_layers(loaded, resolve_weights: bool = True) -> list[ConvLayer]:
-    """Every conv-like node of ``loaded.model`` in walk order, each with its weight resolved.
-
-    Parameters
-    ----------
-    loaded : LoadedModel
-        From :func:`onnxsym.loading.load_model`.
-    resolve_weights : bool
-        When False only the geometry is filled in (no tensor is read).
-    """
+def iter_conv_layers(loaded):
+    """Every conv-like node of ``loaded.model`` in walk order, its weight resolved one layer at a
+    time: a layer's folded weight (e.g. a dequantized int8 tensor) is released before the next
+    one is computed, so memory stays near one layer. Geometry, ids and ``shared_with`` are
+    filled in for all layers before the first is yielded."""
     model = loaded.model
     opsets = {(o.domain or ""): int(o.version) for o in model.opset_import}
     if "" not in opsets:
@@ -249,7 +252,7 @@ def find_conv_layers(loaded, resolve_weights: bool = True) -> list[ConvLayer]:
     refs = walk_nodes(model)
     consumers = _consumers(refs)
     resolver = _Resolver(loaded, {k: v for k, v in opsets.items() if k in ("", "ai.onnx")})
-    layers = []
+    items = []
     weight_users = defaultdict(list)
     for ref in refs:
         key = op_key(ref.node)
@@ -259,14 +262,27 @@ def find_conv_layers(loaded, resolve_weights: bool = True) -> list[ConvLayer]:
         weight_users[(id(_owner_scope(ref, layer.weight_name, resolver)), layer.weight_name)].append(layer)
         nxt = consumers.get((id(ref.graph), ref.node.output[0] if ref.node.output else ""), [])
         layer.followed_by = ",".join(sorted({n.op_type for n in nxt}))
-        if resolve_weights:
-            _resolve_weight(layer, ref, resolver, key)
-        layers.append(layer)
+        items.append((layer, ref, key))
     for users in weight_users.values():
         if len(users) > 1:
             for layer in users:
                 layer.shared_with = [u.id for u in users if u is not layer]
-    return layers
+    for layer, ref, key in items:
+        _resolve_weight(layer, ref, resolver, key)
+        yield layer
+        resolver.forget_folded()
+
+
+def find_conv_layers(loaded) -> list[ConvLayer]:
+    """All conv layers with their weights resolved and kept (small models, tests); large models
+    should use :func:`iter_conv_layers` and drop each weight after use.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        From :func:`onnxsym.loading.load_model`.
+    """
+    return list(iter_conv_layers(loaded))
 
 
 def _owner_scope(ref, name, resolver):

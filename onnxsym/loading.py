@@ -557,6 +557,24 @@ class LoadedModel:
             self._maps[file] = mm
         return mm
 
+    def release_pages(self) -> None:
+        """Drop the mapped pages this process has touched so far (they stay in the page cache).
+
+        Arrays served earlier stay valid: touching them again faults the pages back in. Callers
+        that walk a large model layer by layer call this between layers, so resident memory
+        stays near one layer's size instead of growing to the whole file.
+        """
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if advice is None:
+            return
+        for mm in [self._mm, *self._maps.values()]:
+            if mm is None:
+                continue
+            try:
+                mm.madvise(advice)
+            except (OSError, ValueError):  # closed, or the platform refuses: only a memory hint
+                pass
+
     def _raw_view(self, tensor: onnx.TensorProto) -> np.ndarray | None:
         """The tensor's raw bytes as a uint8 array (view where possible), or None if typed."""
         if tensor.data_location == _TP.EXTERNAL:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import consistency_models as cm
 from onnxsym.cli import main
 from onnxsym.consistency import (SCHEMA, clustered_proportion, measure_consistency, wilson)
-from onnxsym.errors import InputError, RuntimeFailure
+from onnxsym.errors import InputError
 
 ort = pytest.importorskip("onnxruntime")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -267,3 +267,15 @@ def test_chromium_screenshot(tmp_path):
     assert r.returncode == 0, r.stderr[-800:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_error_verdict_and_baseline_deltas():
+    audit = _audit(verdict="ERROR", consistency={"error": "no images", "exit_code": 2})
+    audit["deltas"] = {"summary": {"median_symmetry": [0.8, 0.75, -0.05], "matched_layers": 5,
+                                   "layers_a": 6, "layers_b": 6,
+                                   "shift_consistency": [0.9, None, None], "flip_consistency": [None, None, None]},
+                       "layers": []}
+    page = render_html(audit)
+    parse(page)
+    assert 'class="verdict error"' in page
+    assert "Against the baseline" in page and "-0.050" in page

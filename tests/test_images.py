@@ -151,3 +151,21 @@ def test_resize_center_square():
     out = resize_center_square(img, (64, 64))
     assert out.shape == (64, 64, 3)
     assert out[:, :30].max() == 0 and out[:, 34:].min() == 255  # centre kept
+
+
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("order", ["rgb", "bgr"])
+@pytest.mark.parametrize("flip", [0, 1, 2])
+def test_fused_crop_matches_the_numpy_path(layout, order, flip):
+    shape = ["N", 3, 12, 10] if layout == "NCHW" else ["N", 12, 10, 3]
+    spec = input_spec([arg("x", shape)])
+    norm = Normalizer(spec, "imagenet", order)
+    assert norm.fused
+    base = np.random.default_rng(1).integers(0, 256, (20, 18, 3), dtype=np.uint8)
+    y, x = 5, 7
+    crop = base[y:y + 12, x:x + 10]
+    crop = crop[:, ::-1] if flip == 1 else crop[::-1] if flip == 2 else crop
+    want = norm(crop[None])[0]
+    out = norm.new_batch(2)
+    norm.crop_into(out[1], base, y, x, flip)
+    np.testing.assert_allclose(out[1], want, rtol=1e-6, atol=1e-6)

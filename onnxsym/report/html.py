@@ -347,7 +347,7 @@ def _header(audit, weights) -> str:
     prov = audit.get("provenance") if isinstance(audit.get("provenance"), dict) else {}
     name = _model_name(audit, weights)
     verdict = audit.get("verdict")
-    cls = {"PASSED": "pass", "FAILED": "fail"}.get(str(verdict).upper(), "unknown")
+    cls = {"PASSED": "pass", "FAILED": "fail", "ERROR": "error"}.get(str(verdict).upper(), "unknown")
     badge = f'<span class="verdict {cls}">{_e(verdict or "NO VERDICT")}</span>'
     gates = audit.get("gates") if isinstance(audit.get("gates"), list) else []
     failed = [str(g.get("name")) for g in gates if isinstance(g, dict) and g.get("passed") is False]
@@ -884,6 +884,33 @@ def _consistency_panel(c, thumbs) -> str:
     return "".join(out)
 
 
+def _deltas_panel(deltas) -> str:
+    """Summary deltas against a --baseline report (as compare_docs wrote them: [before, after, delta])."""
+    if not isinstance(deltas, dict) or not isinstance(deltas.get("summary"), dict):
+        return ""
+    s = deltas["summary"]
+    trs = []
+    for key, label in (("median_symmetry", "median internal S"), ("shift_consistency", "shift consistency"),
+                       ("flip_consistency", "flip consistency")):
+        v = s.get(key)
+        if not (isinstance(v, (list, tuple)) and len(v) == 3):
+            continue
+        pct = key != "median_symmetry"
+        f = (lambda x: _pct(x)) if pct else (lambda x: _num(x))
+        d = v[2]
+        dtxt = (f"{100 * d:+.1f} pp" if pct else f"{d:+.3f}") if _isnum(d) else "—"
+        cls = "bad" if _isnum(d) and d < 0 else ""
+        trs.append(f'<tr><td>{_e(label)}</td><td class="num">{_e(f(v[0]))}</td><td class="num">{_e(f(v[1]))}</td>'
+                   f'<td class="num {cls}">{_e(dtxt)}</td></tr>')
+    if not trs:
+        return ""
+    matched = (f'<p class="muted">{_e(_num(s.get("matched_layers")))} conv layers matched by weight shape and '
+               f'order ({_e(_num(s.get("layers_a")))} before, {_e(_num(s.get("layers_b")))} now).</p>')
+    return ('<section id="baseline"><h2>Against the baseline</h2><table class="data compact"><tr><th></th>'
+            '<th class="num">baseline</th><th class="num">now</th><th class="num">change</th></tr>'
+            + "".join(trs) + '</table>' + matched + '</section>')
+
+
 def _gates_panel(gates, verdict) -> str:
     head = '<section id="gates"><h2>Gates</h2>'
     if not isinstance(gates, list) or not gates:
@@ -941,7 +968,7 @@ h3{font-size:14px;margin:14px 0 6px}
 .verdict{font-weight:700;letter-spacing:.06em;padding:4px 12px;border-radius:999px;color:#fff;
 font-size:13px;background:#6b7280}
 .failed{color:var(--fail);font-weight:600;font-size:13px}
-.verdict.pass{background:var(--pass)}.verdict.fail{background:var(--fail)}
+.verdict.pass{background:var(--pass)}.verdict.error{background:var(--warn)}.verdict.fail{background:var(--fail)}
 .summary-line{background:#f1f5f9;border:1px solid var(--line);border-radius:6px;padding:8px 10px;
 white-space:pre-wrap;word-break:break-word;font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,
 Consolas,monospace;margin:12px 0}
@@ -1057,6 +1084,7 @@ def render_html(audit: dict) -> str:
         parts.append(f'<section><h2>Weights</h2><div class="error">{_e(audit.get("weights"))}</div></section>')
     parts.append(_padding_panel(padding, weights))
     parts.append(_consistency_panel(consistency, thumbs))
+    parts.append(_deltas_panel(audit.get("deltas")))
     parts.append(_gates_panel(audit.get("gates"), audit.get("verdict")))
     parts.append(_FOOTER)
     parts.append("</main></body></html>\n")
