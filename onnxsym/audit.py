@@ -55,21 +55,11 @@ def _consistency_facts(cons: dict | None):
 
 
 def _uneven_strided(padding: dict | None):
-    """Number of strided conv/pool layers that pad unevenly, or None when not diagnosed."""
-    if not padding:
+    """Number of strided convs and pools that pad unevenly, or None when not diagnosed."""
+    if not padding or padding.get("error") or not (padding.get("input") or {}).get("spatial"):
         return None
     summary = padding.get("summary") or {}
-    if isinstance(summary, dict) and summary.get("uneven_strided") is not None:
-        return int(summary["uneven_strided"])
-    rows = padding.get("layers") or []
-    if not rows:
-        return None
-    n = 0
-    for r in rows:
-        strides = r.get("strides") or [r.get("stride", 1)]
-        if any((s or 1) > 1 for s in strides) and r.get("uneven"):
-            n += 1
-    return n
+    return int(summary.get("strided_convs_uneven", 0)) + int(summary.get("strided_pools_uneven", 0))
 
 
 def baseline_facts(doc: dict, current_weights: dict) -> dict:

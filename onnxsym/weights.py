@@ -1,6 +1,7 @@
 """``analyze_weights``: model file → conv layers → symmetry statistics → a WeightsReport."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -248,6 +249,11 @@ def _padding_section(loaded, input_shape, rows):
         if input_shape is not None:
             raise
         return None
+    except Exception as err:  # a model the padding analysis does not understand: say so, keep the weights
+        if os.environ.get("ONNXSYM_DEBUG"):
+            raise
+        return {"schema": "onnxsym.padding/1",
+                "error": f"padding not diagnosed: {type(err).__name__}: {' '.join(str(err).split())[:200]}"}
     if input_shape is None and not (report.input or {}).get("spatial"):
         return None  # symbolic spatial size and none given: nothing to diagnose
     return report

@@ -35,8 +35,10 @@ def to_table(report, color: bool = False) -> str:
         out.append(table(["#", "layer (k > 1)", "kernel", "stride", "S", "random S", "skew(↓,→)"], rows, "rllrrrr"))
     out.append(weights_line(w))
     pad = d.get("padding")
-    if pad:
-        out.append("padding: " + (pad.get("summary_line") or pad.get("headline") or json.dumps(pad.get("summary"))))
+    if pad and pad.get("error"):
+        out.append(pad["error"])
+    elif pad:
+        out.append("padding: " + (pad.get("summary_line") or json.dumps(pad.get("summary"))))
     elif pad is None:
         out.append("padding: not diagnosed (no static input size; give --input-shape)")
     cons = d.get("consistency")

@@ -81,7 +81,9 @@ def to_table(report, width: int = 44) -> str:
     out.append("S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
                "i.i.d. Gaussian kernels of that shape; z = (S − random mean)/sd; skew: lean of the mean "
                "kernel (negative = toward top / left); coher.: ||mean kernel|| / rms ||single kernel||.")
-    if report.padding is not None:
+    if isinstance(report.padding, dict):
+        out.append(report.padding.get("error", "padding: not diagnosed"))
+    elif report.padding is not None:
         out.append("")
         out.append(report.padding.render_table())
     out.append(summary_line(report))
