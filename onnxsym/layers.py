@@ -268,7 +268,7 @@ def iter_conv_layers(loaded):
             for layer in users:
                 layer.shared_with = [u.id for u in users if u is not layer]
     for layer, ref, key in items:
-        _resolve_weight(layer, ref, resolver, key)
+        _resolve_weight(layer, ref, resolver, key, consumers)
         yield layer
         resolver.forget_folded()
 
@@ -318,7 +318,7 @@ def _geometry(ref: NodeRef, key: str) -> ConvLayer:
     )
 
 
-def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: str):
+def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: str, consumers=None):
     node = ref.node
     try:
         arr, src, overridable = resolver.resolve(layer.weight_name, ref.scopes)
@@ -330,8 +330,12 @@ def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: st
             src += " → dequantized with its QLinearConv scale and zero point"
         elif key == "ConvInteger":
             zp = _optional(resolver, node, 3, ref)
-            arr = _dequantize(np.asarray(arr), None, zp, layer.id)
-            src += " → minus its ConvInteger zero point (no scale in the graph; S is scale-free)"
+            arr = np.asarray(arr)
+            scale = _scale_after_convinteger(ref, consumers or {}, resolver, int(arr.shape[0]))
+            arr = _dequantize(arr, scale, zp, layer.id)
+            src += " → minus its ConvInteger zero point"
+            src += (" → times the per-channel scale of the Mul after it" if scale is not None
+                    else " (no per-channel scale follows; a per-tensor scale does not change S)")
         arr = _to_float(arr)
     except _Unresolved as err:
         layer.status, layer.reason = "unresolved", str(err)
@@ -350,6 +354,49 @@ def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: st
         layer.depthwise = g > 1 and arr.shape[0] == g and arr.shape[1] == 1
     else:
         layer.depthwise = g > 1 and arr.shape[1] == 1 and arr.shape[0] % g == 0
+
+
+def _scale_after_convinteger(ref, consumers, resolver, channels):
+    """The per-output-channel weight scale that dynamic quantization applies *after* a
+    ConvInteger (ConvInteger → Cast → Mul(·, x_scale · w_scale)), or None.
+
+    Constant factors of the Mul (and of a Mul tree feeding it) are multiplied; runtime factors
+    (x_scale) are per tensor and do not change S, so they are skipped. Only a factor with one
+    value per output channel is returned: a per-tensor scale leaves S unchanged.
+    """
+    name, graph = ref.node.output[0] if ref.node.output else "", ref.graph
+    for _ in range(4):  # through Cast/Identity to the first Mul
+        users = consumers.get((id(graph), name), [])
+        if len(users) != 1:
+            return None
+        node = users[0]
+        if node.op_type in ("Cast", "Identity"):
+            name = node.output[0]
+            continue
+        if node.op_type != "Mul":
+            return None
+        other = [i for i in node.input if i != name]
+        factors = [f for i in other for f in _constant_factors(i, ref.scopes, resolver, consumers, 0)]
+        per_channel = [np.asarray(f, np.float64).reshape(-1) for f in factors if np.asarray(f).size == channels > 1]
+        return np.prod(per_channel, axis=0) if per_channel else None
+    return None
+
+
+def _constant_factors(name, scopes, resolver, consumers, depth):
+    try:
+        return [resolver.resolve(name, scopes)[0]]
+    except _Unresolved:
+        pass
+    if depth > 3:
+        return []
+    for level in range(len(scopes) - 1, -1, -1):
+        producers = resolver._index(scopes[level])[0]
+        node = producers.get(name)
+        if node is not None:
+            if node.op_type != "Mul":
+                return []
+            return [f for i in node.input for f in _constant_factors(i, scopes[: level + 1], resolver, consumers, depth + 1)]
+    return []
 
 
 def _optional(resolver, node, idx, ref):

@@ -430,7 +430,9 @@ class LoadedModel:
     """A model opened by :func:`load_model`.
 
     ``model`` is the graph with large embedded ``raw_data`` payloads replaced by external-data
-    references to the ``.onnx`` file itself (see :meth:`data_origin`); use :meth:`array` to read
+    references to the ``.onnx`` file itself (see :meth:`data_origin`), and with the calls of
+    model-local functions inlined (``file_model`` keeps the functions as the file has them; both
+    share the same tensors); use :meth:`array` to read
     any tensor's values. Arrays returned are read-only; those served from raw or external data
     are views over read-only memory maps (they may be unaligned: use ``np.ascontiguousarray`` or
     ``np.require(a, requirements="A")`` if a kernel needs aligned data).
@@ -447,6 +449,9 @@ class LoadedModel:
     _external_files: dict = field(repr=False, default_factory=dict)  # resolved path -> size
     _maps: dict = field(repr=False, default_factory=dict)  # resolved path -> mmap
     _sha256: str | None = field(repr=False, default=None)
+    file_model: onnx.ModelProto | None = field(repr=False, default=None)  # the graph as in the file
+    inlined_calls: int = 0   # calls of model-local functions inlined into ``model`` (see load_model)
+    notes: list = field(default_factory=list)
 
     # ---- facts ------------------------------------------------------------------------------
     @property
@@ -799,6 +804,38 @@ def _resolve_location(base_dir: Path, location: str, fail) -> Path:
 # --------------------------------------------------------------------------------------------
 # load_model
 # --------------------------------------------------------------------------------------------
+def _inline_local_functions(model: onnx.ModelProto):
+    """Inline the model-local functions the graph calls, in memory: each call site's convs then
+    appear with their own weights (a function body's weight is usually a parameter) and shape
+    inference sees through them. Returns (model, number of calls inlined, note or None)."""
+    if not len(model.functions):
+        return model, 0, None
+    local = {(f.domain, f.name) for f in model.functions}
+    calls = sum(1 for _ in _iter_called(model.graph, local))
+    if not calls:
+        return model, 0, None
+    try:
+        import onnx.inliner
+
+        inlined = onnx.inliner.inline_local_functions(model)
+    except Exception as e:  # keep the functions: their convs are then listed once, per definition
+        return model, 0, f"model-local functions could not be inlined ({' '.join(str(e).split())[:120]}); " \
+                         "convs inside them are analysed once per definition"
+    return inlined, calls, f"{calls} call(s) of model-local functions inlined in memory: each call's convs are listed"
+
+
+def _iter_called(graph, local):
+    for node in graph.node:
+        if (node.domain, node.op_type) in local:
+            yield node
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _iter_called(attr.g, local)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    yield from _iter_called(g, local)
+
+
 def load_model(path: str | os.PathLike) -> LoadedModel:
     """Open an ONNX model read-only; see the module docstring. Raises :class:`ModelError`."""
     given = Path(os.fspath(path))
@@ -861,9 +898,14 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         if model.ir_version >= 3 and not len(model.opset_import):
             raise ModelError(f"{name} is not an ONNX model (it imports no opset)")
 
+        analysed, calls, note = _inline_local_functions(model)
+
         loaded = LoadedModel(
             path=resolved,
-            model=model,
+            model=analysed,
+            file_model=model,
+            inlined_calls=calls,
+            notes=[note] if note else [],
             size_bytes=size,
             external_bytes=0,
             base_dir=base_dir,

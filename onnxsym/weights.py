@@ -223,6 +223,7 @@ def analyze_weights(model, *, per_kernel: bool = True, input_shape=None, padding
         "external_bytes": int(getattr(loaded, "external_bytes", 0)),
         "ir_version": int(m.ir_version), "producer": f"{m.producer_name} {m.producer_version}".strip(),
         "opsets": {(o.domain or "ai.onnx"): int(o.version) for o in m.opset_import},
+        "notes": list(getattr(loaded, "notes", [])),
     }
     report = WeightsReport(model=info, summary=summarize(rows), layers=rows,
                            timings={"load_s": round(t1 - t0, 4), "layers_s": round(t3 - t1, 4)})

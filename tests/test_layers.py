@@ -217,8 +217,32 @@ def test_conv_inside_model_local_function(tmp_path):
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 21), h.make_opsetid("custom", 1)], functions=[fn])
     m.ir_version = 10
     layer = only_ok(layers_of(tmp_path, m))
-    assert layer.path == "function:custom.Block"
+    assert layer.path == "main" and layer.id.startswith("fn_conv")  # the call was inlined
     np.testing.assert_array_equal(layer.weight, W)
+
+
+def test_function_called_twice_with_weight_parameters_gives_a_row_per_call(tmp_path):
+    fn = h.make_function("custom", "Block", ["inp", "fw"], ["out"],
+                         [h.make_node("Conv", ["inp", "fw"], ["c"], name="fn_conv", pads=[1, 1, 1, 1]),
+                          h.make_node("Relu", ["c"], ["out"])],
+                         opset_imports=[h.make_opsetid("", 17)])
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w2 = weight((4, 3, 3, 3), seed=9)
+    nodes = [h.make_node("Block", ["x", "w1"], ["a"], domain="custom", name="call1"),
+             h.make_node("Block", ["x", "w2"], ["b"], domain="custom", name="call2"),
+             h.make_node("Add", ["a", "b"], ["y"])]
+    m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=[init("w1", W), init("w2", w2)]),
+                     opset_imports=[h.make_opsetid("", 17), h.make_opsetid("custom", 1)], functions=[fn])
+    m.ir_version = 8
+    save(m, tmp_path / "calls.onnx")
+    loaded = load_model(tmp_path / "calls.onnx")
+    assert loaded.inlined_calls == 2 and "inlined" in loaded.notes[0]
+    layers = find_conv_layers(loaded)
+    assert [l.status for l in layers] == ["ok", "ok"]
+    np.testing.assert_array_equal(layers[0].weight, W)
+    np.testing.assert_array_equal(layers[1].weight, w2)
+    assert len({l.id for l in layers}) == 2
 
 
 def test_runtime_and_random_weights_are_unresolved_with_reason(tmp_path):
@@ -308,3 +332,25 @@ def test_conv_inside_loop_body_with_weight_from_body_constant(tmp_path):
     layer = only_ok(layers_of(tmp_path, m))
     assert layer.path == "main/Loop.body" and layer.id == "loop_conv"
     np.testing.assert_array_equal(layer.weight, w4)
+
+
+def test_convinteger_per_channel_scale_applied_after_the_conv(tmp_path):
+    """Dynamic quantization: ConvInteger → Cast → Mul(·, x_scale · w_scale[c]); S must use w_scale."""
+    scale = np.array([0.5, 2.0, 1.0, 4.0], np.float32)
+    q = np.clip(np.round(W / scale[:, None, None, None] * 20) + 100, 0, 255).astype(np.uint8)
+    inits = [init("q", q), init("wz", np.uint8(100)), init("xz", np.uint8(0)),
+             init("ws", (scale / 20).reshape(1, 4, 1, 1))]
+    nodes = [h.make_node("DynamicQuantizeLinear", ["x"], ["xu", "xs", "xzz"]),
+             h.make_node("Mul", ["xs", "ws"], ["s"]),
+             h.make_node("ConvInteger", ["xu", "q", "xz", "wz"], ["ci"], name="ci"),
+             h.make_node("Cast", ["ci"], ["cf"], to=TensorProto.FLOAT),
+             h.make_node("Mul", ["cf", "s"], ["y"])]
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=inits), opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    layer = only_ok(layers_of(tmp_path, m))
+    expect = (q.astype(float) - 100) * (scale / 20)[:, None, None, None]
+    np.testing.assert_allclose(layer.weight, expect, rtol=1e-6)
+    assert "per-channel scale" in layer.weight_source
+    assert s_of(layer) == pytest.approx(S_REF, abs=0.01)

@@ -277,7 +277,7 @@ def test_tensors_in_constants_subgraphs_and_functions(tmp_path):
     path = save(model, tmp_path / "nested.onnx")
     loaded = load_model(path)
     ref = onnx.load(str(path))
-    ours = list(iter_tensors(loaded.model))
+    ours = list(iter_tensors(loaded.file_model))
     theirs = list(iter_tensors(ref))
     assert [w for _, w in ours] == [w for _, w in theirs]
     found = {}
@@ -317,13 +317,13 @@ def test_stripped_graph_equals_onnx_load(tmp_path, monkeypatch):
     path = save(model, tmp_path / "nested.onnx")
     loaded = load_model(path)
     ref = onnx.load(str(path))
-    assert drop_data(loaded.model).SerializeToString(deterministic=True) == \
+    assert drop_data(loaded.file_model).SerializeToString(deterministic=True) == \
         drop_data(ref).SerializeToString(deterministic=True)
     # the stripped proto holds none of the embedded payloads
-    embedded = sum(loaded.array(t).nbytes for t, _ in iter_tensors(loaded.model)
+    embedded = sum(loaded.array(t).nbytes for t, _ in iter_tensors(loaded.file_model)
                    if loaded.data_origin(t) == "embedded")
     assert embedded > 10_000
-    assert len(loaded.model.SerializeToString()) < path.stat().st_size - embedded + 1024
+    assert len(loaded.file_model.SerializeToString()) < path.stat().st_size - embedded + 1024
     # and it is a valid ONNX model whose references point at the file itself (the checker
     # resolves locations against the working directory when given a ModelProto)
     monkeypatch.chdir(tmp_path)

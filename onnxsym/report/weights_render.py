@@ -69,6 +69,8 @@ def to_table(report, width: int = 44) -> str:
     out.append(f"model: {report.model['path']} ({report.model['size_bytes'] / 1e6:.1f} MB"
                f"{', + %.1f MB external data' % (report.model['external_bytes'] / 1e6) if report.model.get('external_bytes') else ''}), "
                f"IR {report.model['ir_version']}, opsets {report.model['opsets']}, producer {report.model['producer'] or '?'}")
+    for note in report.model.get("notes", []):
+        out.append(f"note: {note}")
     if s.followed_by_batchnorm:
         out.append(f"note: {s.followed_by_batchnorm} conv(s) feed a BatchNormalization: BN rescales output "
                    "channels, so folding it into the conv changes the mean kernel.")
