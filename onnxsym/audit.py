@@ -64,6 +64,8 @@ def _uneven_strided(padding: dict | None):
 
 def baseline_facts(doc: dict, current_weights: dict) -> dict:
     """Numbers of an earlier audit (or weights) report, after checking it is comparable."""
+    if not isinstance(doc, dict):
+        raise InputError(f"--baseline is not an onnxsym report (a JSON {type(doc).__name__}, not an object)")
     schema = doc.get("schema", "")
     if schema not in (SCHEMA, "onnxsym.weights/1"):
         raise InputError(f"--baseline has schema {schema or 'none'!r}; expected {SCHEMA} "
@@ -77,7 +79,31 @@ def baseline_facts(doc: dict, current_weights: dict) -> dict:
     shift, flip = _consistency_facts(cons)
     return {"median_symmetry": (weights.get("summary") or {}).get("internal", {}).get("median_symmetry"),
             "shift_consistency": shift, "flip_consistency": flip,
-            "sha256": (doc.get("provenance") or {}).get("sha256")}
+            "sha256": (doc.get("provenance") or {}).get("sha256"),
+            "protocol": protocol_of(cons)}
+
+
+def protocol_of(cons: dict | None) -> dict | None:
+    """What a consistency number depends on besides the model: images, seed, pairs, preprocessing."""
+    if not cons or "error" in cons:
+        return None
+    inp = cons.get("input") or {}
+    return {"images": cons.get("images"), "image_source": cons.get("image_source"), "seed": cons.get("seed"),
+            "pairs_per_image": cons.get("pairs_per_image"), "preprocessing": cons.get("preprocessing"),
+            "input_size": [inp.get("height"), inp.get("width")] if inp else None}
+
+
+def protocol_differences(before: dict | None, now: dict | None) -> list:
+    """Human-readable differences between two consistency protocols (empty when comparable)."""
+    if not before or not now:
+        return []
+    out = []
+    for key, label in (("image_source", "images from"), ("images", "image count"), ("seed", "seed"),
+                       ("pairs_per_image", "pairs per image"), ("preprocessing", "preprocessing"),
+                       ("input_size", "input size")):
+        if before.get(key) != now.get(key):
+            out.append(f"{label} {before.get(key)!r} → {now.get(key)!r}")
+    return out
 
 
 def _shape_key(row):
@@ -85,14 +111,24 @@ def _shape_key(row):
 
 
 def match_layers(a_rows: list, b_rows: list) -> list:
-    """Pairs (i, j) of conv rows matched by weight shape and order (converters rename nodes)."""
-    sm = difflib.SequenceMatcher(a=[_shape_key(r) for r in a_rows], b=[_shape_key(r) for r in b_rows],
-                                 autojunk=False)
+    """Pairs (i, j) of conv rows matched by weight shape and order, not by name (converters
+    rename nodes and reorder branches): first the longest in-order runs of equal shapes, then
+    the layers left over, by shape, in order of appearance. Sorted by i."""
+    ka, kb = [_shape_key(r) for r in a_rows], [_shape_key(r) for r in b_rows]
+    sm = difflib.SequenceMatcher(a=ka, b=kb, autojunk=False)
     pairs = []
     for block in sm.get_matching_blocks():
         for k in range(block.size):
             pairs.append((block.a + k, block.b + k))
-    return pairs
+    used_a, used_b = {i for i, _ in pairs}, {j for _, j in pairs}
+    left_b = {}
+    for j, key in enumerate(kb):
+        if j not in used_b:
+            left_b.setdefault(key, []).append(j)
+    for i, key in enumerate(ka):
+        if i not in used_a and left_b.get(key):
+            pairs.append((i, left_b[key].pop(0)))
+    return sorted(pairs)
 
 
 def structure_match(a_rows, b_rows) -> float:
@@ -133,9 +169,22 @@ def _thumbnails(imageset, per_image, limit=12):
     return out
 
 
+def _check_gates_apply(gates: Gates, run: bool, baseline) -> None:
+    """Refuse (exit 2) gates that cannot be evaluated with these settings: a configuration
+    mistake must not read as a model regression (exit 1)."""
+    for name in ("min_shift_consistency", "min_flip_consistency", "max_consistency_drop"):
+        if getattr(gates, name) is not None and not run:
+            raise InputError(f"--{name.replace('_', '-')} needs the consistency run: drop --no-run")
+    for name in ("max_symmetry_drop", "max_consistency_drop"):
+        if getattr(gates, name) is not None and baseline is None:
+            raise InputError(f"--{name.replace('_', '-')} needs --baseline (an earlier audit JSON)")
+
+
 def audit(model, *, images=None, input_shape=None, run: bool = True, provider: str = "auto",
           pairs_per_image: int = 5, seed: int = 0, preset: str = "imagenet", input_size=None,
-          gates: Gates | None = None, baseline=None, progress=None, thumbnails: bool = True) -> AuditReport:
+          channel_order: str = "rgb", vertical: bool = False, batch_size: int | None = None,
+          feeds: dict | None = None, gates: Gates | None = None, baseline=None, progress=None,
+          thumbnails: bool = True) -> AuditReport:
     """Weights, padding and (unless ``run`` is False) consistency of ``model``, checked against ``gates``.
 
     Parameters
@@ -143,7 +192,10 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     model : path or LoadedModel
     images : folder, file, ImageSet or None (the shipped sample photos)
     input_shape : sequence of int, optional
-        For the padding diagnosis when the model's input size is symbolic.
+        For the padding diagnosis when the model's input size is symbolic (``input_size``, the
+        consistency run's spatial size, is used for it when no shape is given).
+    pairs_per_image, seed, preset, channel_order, vertical, batch_size, feeds, provider :
+        Passed to :func:`onnxsym.consistency.measure_consistency`.
     baseline : dict or path, optional
         An earlier ``onnxsym.audit/1`` report, for the drop gates and the deltas.
 
@@ -152,20 +204,33 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     AuditReport
         ``exit_code`` is 0 (all gates pass), 1 (a gate failed) or the code of the error that
         stopped the consistency part (2 input, 3 runtime).
+
+    Raises
+    ------
+    InputError
+        Unreadable model or baseline, impossible gate values, gates that cannot be evaluated
+        with these settings (e.g. a consistency gate with ``run=False``).
     """
     from .loading import LoadedModel, load_model
     from .weights import analyze_weights
 
     gates = (gates or Gates()).validate()
+    _check_gates_apply(gates, run, baseline)
     t0 = time.perf_counter()
     loaded = model if isinstance(model, LoadedModel) else load_model(model)
     if baseline is not None and not isinstance(baseline, dict):
         baseline = _read_json(baseline, "--baseline")
+    if input_shape is None and input_size is not None:
+        input_shape = _spatial(input_size)
     wrep = analyze_weights(loaded, input_shape=input_shape, padding=True)
     weights = wrep.to_dict()
     padding = weights.pop("padding", None)
     t1 = time.perf_counter()
     base = baseline_facts(baseline, weights) if baseline is not None else None
+    if gates.max_consistency_drop is not None and base["shift_consistency"] is None:
+        raise InputError("--max-consistency-drop: the --baseline report has no consistency numbers")
+    if gates.fail_on_uneven_padding and _uneven_strided(padding) is None:
+        raise InputError("--fail-on-uneven-padding: the model's input size is not known; give --input-shape")
 
     cons_dict, error, error_code, imageset, thumbs = None, None, 0, None, []
     if run:
@@ -175,7 +240,9 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
         try:
             imageset = load_images(images)
             crep = measure_consistency(loaded, imageset, provider=provider, pairs_per_image=pairs_per_image,
-                                       seed=seed, preset=preset, input_size=input_size, progress=progress)
+                                       seed=seed, preset=preset, input_size=input_size,
+                                       channel_order=channel_order, vertical=vertical,
+                                       batch_size=batch_size, feeds=feeds, progress=progress)
             cons_dict = crep.to_dict()
             if thumbnails:
                 thumbs = _thumbnails(imageset, cons_dict.get("per_image", []))
@@ -184,12 +251,18 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
             cons_dict = {"error": error, "exit_code": error_code}
     t2 = time.perf_counter()
 
+    warnings = []
+    differences = protocol_differences((base or {}).get("protocol"), protocol_of(cons_dict))
+    if differences:
+        warnings.append("the baseline's consistency was measured differently (" + "; ".join(differences)
+                        + "): drops compare different protocols")
     s = wrep.summary
     shift, flip = _consistency_facts(cons_dict)
     low = [r.id for r in wrep.layers if r.symmetry is not None and r.symmetry < gates.asymmetry_below]
     facts = {"median_symmetry": s.internal.get("median_symmetry"), "asymmetric_layers": low,
              "shift_consistency": shift, "flip_consistency": flip, "consistency_error": error,
-             "uneven_strided": _uneven_strided(padding), "baseline": base}
+             "uneven_strided": _uneven_strided(padding), "baseline": base,
+             "baseline_protocol_note": " — baseline measured differently: " + "; ".join(differences) if differences else ""}
     results = evaluate(gates, facts)
     verdict = "PASSED" if all(g.passed for g in results) else "FAILED"
     if error_code:
@@ -217,12 +290,27 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
         "gates": [asdict(g) for g in results],
         "gate_settings": asdict(gates),
         "baseline": base,
+        "warnings": warnings,
         "verdict": verdict,
         "summary_line": line,
     }
     if base is not None and baseline is not None:
         data["deltas"] = compare_docs(baseline, data)
     return AuditReport(data, results, verdict, line, error, error_code, wrep)
+
+
+def _spatial(input_size):
+    """``224`` or ``"224x192"`` → (224, 224) / (224, 192) for the padding diagnosis."""
+    parts = str(input_size).lower().replace("×", "x").split("x")
+    try:
+        dims = tuple(int(v) for v in parts if v.strip())
+    except ValueError:
+        raise InputError(f"--input-size {input_size!r} is not N or HxW") from None
+    if len(dims) == 1:
+        return dims * 2
+    if len(dims) != 2:
+        raise InputError(f"--input-size {input_size!r} is not N or HxW")
+    return dims
 
 
 def summary_line(verdict, s, cons, results, seconds) -> str:
@@ -245,7 +333,7 @@ def summary_line(verdict, s, cons, results, seconds) -> str:
         parts.append("consistency failed")
     else:
         parts.append("consistency not run")
-    failed = [g.name for g in results if not g.passed]
+    failed = [g.short or g.name for g in results if not g.passed]
     if failed:
         parts.append("failed: " + ", ".join(failed))
     parts.append(f"{seconds:.1f} s")
@@ -267,8 +355,9 @@ def load_report(source) -> dict:
     p = Path(source)
     if p.suffix.lower() == ".json":
         doc = _read_json(p, "report")
-        if doc.get("schema") not in (SCHEMA, "onnxsym.weights/1"):
-            raise InputError(f"{p}: schema {doc.get('schema')!r} is not {SCHEMA} or onnxsym.weights/1")
+        if not isinstance(doc, dict) or doc.get("schema") not in (SCHEMA, "onnxsym.weights/1"):
+            schema = doc.get("schema") if isinstance(doc, dict) else None
+            raise InputError(f"{p}: schema {schema!r} is not {SCHEMA} or onnxsym.weights/1")
         return doc
     from .weights import analyze_weights
 
@@ -291,6 +380,9 @@ def compare_docs(a: dict, b: dict) -> dict:
     mb = (wb.get("summary") or {}).get("internal", {}).get("median_symmetry")
     summary = {"median_symmetry": [ma, mb, None if ma is None or mb is None else round(mb - ma, 6)],
                "matched_layers": len(rows), "layers_a": len(la), "layers_b": len(lb)}
+    if len(rows) < 0.5 * max(len(la), len(lb), 1):
+        summary["warning"] = (f"only {len(rows)} of {max(len(la), len(lb))} conv layers match by weight shape: "
+                              "these look like different model families, the deltas mean little")
     for kind in ("shift", "flip"):
         ca = _consistency_facts(a.get("consistency"))[0 if kind == "shift" else 1] if a.get("schema") == SCHEMA else None
         cb = _consistency_facts(b.get("consistency"))[0 if kind == "shift" else 1] if b.get("schema") == SCHEMA else None

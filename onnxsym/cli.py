@@ -12,7 +12,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import EXIT_RUNTIME, OnnxsymError
+from .errors import EXIT_INPUT, EXIT_RUNTIME, OnnxsymError
 
 
 def _fail(message: str, code: int):
@@ -57,9 +57,24 @@ def emit(text: str, output: str | None):
 
 
 class _Group(click.Group):
-    def main(self, *args, **kwargs):
-        # click's own usage errors exit 2 already; keep that, it matches our "bad usage" code.
-        return super().main(*args, **kwargs)
+    """click group whose usage errors are one line on stderr (exit 2), like every other error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            click.echo(err.ctx.get_help() if err.ctx else str(err))
+            sys.exit(EXIT_INPUT)
+        except click.UsageError as err:
+            where = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+            _fail(f"{' '.join(err.format_message().split())}{where}", EXIT_INPUT)
+        except click.ClickException as err:
+            _fail(" ".join(err.format_message().split()), err.exit_code or EXIT_INPUT)
+        except click.Abort:
+            _fail("aborted", 130)
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -251,12 +266,16 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("--seed", type=int, default=None, help="Seed of the shift offsets [default: 0].")
 @click.option("--preset", type=click.Choice(["imagenet", "unit", "symmetric", "symmetric-tf", "raw"]),
               default=None, help="Input normalisation [default: imagenet].")
+@click.option("--bgr", is_flag=True, default=None, help="Feed channels in BGR order (default RGB).")
+@click.option("--vertical", is_flag=True, default=None, help="Also measure vertical-flip consistency.")
+@click.option("--batch-size", type=int, default=None, help="Inputs per onnxruntime run [default: 32].")
 @click.option("--min-symmetry", type=float, help="Gate: median internal S at least this.")
 @click.option("--max-asymmetric-layers", type=int, help="Gate: at most N layers with S below --asymmetry-below.")
 @click.option("--asymmetry-below", type=float, help="Threshold for --max-asymmetric-layers [default: 0.5].")
 @click.option("--min-shift-consistency", type=float, help="Gate: shift consistency at least this fraction (0.85 = 85 %).")
 @click.option("--min-flip-consistency", type=float, help="Gate: flip consistency at least this fraction.")
-@click.option("--fail-on-uneven-padding", is_flag=True, default=None, help="Gate: no strided layer may pad unevenly.")
+@click.option("--fail-on-uneven-padding/--no-fail-on-uneven-padding", default=None,
+              help="Gate: no strided layer may pad unevenly (the --no form switches off a config's setting).")
 @click.option("--baseline", type=click.Path(dir_okay=False, path_type=str),
               help="An earlier audit JSON of this model family, for the drop gates and deltas.")
 @click.option("--max-symmetry-drop", type=float, help="Gate vs --baseline: median S may drop at most this.")
@@ -271,7 +290,7 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @handle_errors
 def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_per_image, seed, preset,
-              min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
+              bgr, vertical, batch_size, min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
               min_flip_consistency, fail_on_uneven_padding, baseline, max_symmetry_drop,
               max_consistency_drop, config_path, json_out, html_out, fmt, quiet):
     """Weights, padding and consistency of MODEL, checked against gates; one summary line.
@@ -283,7 +302,11 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     from .audit import audit
     from .gates import gates_from, load_config
     from .report import audit_render as render
+    from .report.files import check_writable, write_atomic
 
+    for out_path in (json_out, html_out):
+        if out_path:
+            check_writable(out_path)  # before the run, not after it
     config = load_config(config_path)
     gates = gates_from(config, min_symmetry=min_symmetry, max_asymmetric_layers=max_asymmetric_layers,
                        asymmetry_below=asymmetry_below, min_shift_consistency=min_shift_consistency,
@@ -303,19 +326,19 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
                        provider=pick(provider, "provider", "auto"),
                        pairs_per_image=pick(pairs_per_image, "pairs_per_image", 5),
                        seed=pick(seed, "seed", 0), preset=pick(preset, "preset", "imagenet"),
+                       channel_order="bgr" if pick(bgr, "bgr", False) else "rgb",
+                       vertical=pick(vertical, "vertical", False), batch_size=pick(batch_size, "batch_size", None),
                        gates=gates, baseline=baseline, progress=bar)
     finally:
         if bar is not None:
             bar.close()
     cons = report.data.get("consistency") or {}
-    for warning in ([cons["provider_fallback"]] if cons.get("provider_fallback") else []) + list(cons.get("warnings") or []):
+    for warning in (([cons["provider_fallback"]] if cons.get("provider_fallback") else [])
+                    + list(cons.get("warnings") or []) + report.data["warnings"]):
         click.echo(f"onnxsym: warning: {warning}", err=True)
     if json_out:
-        from .report.files import write_atomic
-
         write_atomic(json_out, render.to_json(report) + "\n")
     if html_out:
-        from .report.files import write_atomic
         from .report.html import render_html
 
         write_atomic(html_out, render_html(report.to_dict()))
@@ -326,7 +349,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     elif fmt == "json":
         click.echo(render.to_json(report))
     else:
-        click.echo(render.to_table(report, color=sys.stdout.isatty()))
+        click.echo(render.to_table(report, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
     sys.exit(report.exit_code)
 
 

@@ -74,44 +74,78 @@ def load_config(path=None, cwd=".") -> dict:
     return out
 
 
-def gates_from(config: dict, **flags) -> Gates:
-    """Config values overridden by the flags that were given (not None)."""
-    merged = {k: v for k, v in config.items() if k in _GATE_KEYS}
-    unknown = sorted(set(config) - _GATE_KEYS - {"images", "input_shape", "provider", "pairs_per_image",
-                                                  "seed", "no_run", "preset", "input_size"})
+#: run settings a config file may hold besides the gates, with their types
+RUN_KEYS = {"images": str, "input_shape": str, "input_size": (str, int), "provider": str,
+            "pairs_per_image": int, "seed": int, "no_run": bool, "preset": str, "bgr": bool,
+            "vertical": bool, "batch_size": int}
+_BOOL_GATES = {"fail_on_uneven_padding"}
+_INT_GATES = {"max_asymmetric_layers"}
+
+
+def _typed(key, value, kind):
+    """``value`` if it has type ``kind`` (ints are floats too; bools are never numbers)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    elif float in kinds and isinstance(value, int):
+        ok = True
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        raise InputError(f"config: {key} = {value!r} must be {' or '.join(names[k] for k in kinds)}")
+    return value
+
+
+def check_config(config: dict) -> dict:
+    """Refuse unknown keys and values of the wrong type (a typo must not pass a gate)."""
+    unknown = sorted(set(config) - _GATE_KEYS - set(RUN_KEYS))
     if unknown:
         raise InputError(f"unknown onnxsym config key(s): {', '.join(unknown)}")
+    for key, value in config.items():
+        if key in RUN_KEYS:
+            _typed(key, value, RUN_KEYS[key])
+        elif key in _BOOL_GATES:
+            _typed(key, value, bool)
+        elif key in _INT_GATES:
+            _typed(key, value, int)
+        elif key != "asymmetry_below" or value is not None:
+            _typed(key, value, float)
+    return config
+
+
+def gates_from(config: dict, **flags) -> Gates:
+    """Config values (checked) overridden by the flags that were given (not None)."""
+    check_config(config)
+    merged = {k: v for k, v in config.items() if k in _GATE_KEYS}
     merged.update({k: v for k, v in flags.items() if v is not None and k in _GATE_KEYS})
-    try:
-        gates = Gates(**merged)
-        for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",
-                     "max_symmetry_drop", "max_consistency_drop"):
-            v = getattr(gates, name)
-            if v is not None:
-                setattr(gates, name, float(v))
-        if gates.max_asymmetric_layers is not None:
-            gates.max_asymmetric_layers = int(gates.max_asymmetric_layers)
-        gates.fail_on_uneven_padding = bool(gates.fail_on_uneven_padding)
-    except (TypeError, ValueError) as err:
-        raise InputError(f"bad gate value in config: {err}") from None
+    gates = Gates(**merged)
+    for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",
+                 "max_symmetry_drop", "max_consistency_drop"):
+        v = getattr(gates, name)
+        if v is not None:
+            setattr(gates, name, float(v))
     return gates.validate()
 
 
 @dataclass
 class GateResult:
+    """One gate's verdict; ``short`` is what the summary line shows, e.g. "min_symmetry 0.786 < 0.900"."""
+
     name: str
     passed: bool
     value: object
     threshold: object
     message: str
+    short: str = ""
 
 
 def evaluate(gates: Gates, facts: dict) -> list:
     """Check each active gate against ``facts`` (numbers the audit computed)."""
     out = []
 
-    def add(name, passed, value, threshold, message):
-        out.append(GateResult(name, bool(passed), value, threshold, message))
+    def add(name, passed, value, threshold, message, short=""):
+        out.append(GateResult(name, bool(passed), value, threshold, message, short or name))
 
     s = facts.get("median_symmetry")
     if gates.min_symmetry is not None:
@@ -120,13 +154,15 @@ def evaluate(gates: Gates, facts: dict) -> list:
         else:
             add("min_symmetry", s >= gates.min_symmetry, s, gates.min_symmetry,
                 f"median internal S {s:.3f} {'>=' if s >= gates.min_symmetry else '<'} {gates.min_symmetry:.3f}"
-                + ("" if s >= gates.min_symmetry else f" (short by {gates.min_symmetry - s:.3f})"))
+                + ("" if s >= gates.min_symmetry else f" (short by {gates.min_symmetry - s:.3f})"),
+                f"min_symmetry {s:.3f} < {gates.min_symmetry:.3f}")
     if gates.max_asymmetric_layers is not None:
         low = facts.get("asymmetric_layers", [])
         n = len(low)
         add("max_asymmetric_layers", n <= gates.max_asymmetric_layers, n, gates.max_asymmetric_layers,
             f"{n} layer(s) with S < {gates.asymmetry_below:.2f} (allowed {gates.max_asymmetric_layers})"
-            + (f": {', '.join(low[:5])}" if n > gates.max_asymmetric_layers else ""))
+            + (f": {', '.join(low[:5])}" if n > gates.max_asymmetric_layers else ""),
+            f"max_asymmetric_layers {n} > {gates.max_asymmetric_layers}")
     for kind in ("shift", "flip"):
         thr = getattr(gates, f"min_{kind}_consistency")
         if thr is None:
@@ -138,14 +174,16 @@ def evaluate(gates: Gates, facts: dict) -> list:
         else:
             add(f"min_{kind}_consistency", v >= thr, v, thr,
                 f"{kind} consistency {100 * v:.1f} % {'>=' if v >= thr else '<'} {100 * thr:.1f} %"
-                + ("" if v >= thr else f" (short by {100 * (thr - v):.1f} points)"))
+                + ("" if v >= thr else f" (short by {100 * (thr - v):.1f} points)"),
+                f"min_{kind}_consistency {100 * v:.1f} % < {100 * thr:.1f} %")
     if gates.fail_on_uneven_padding:
         n = facts.get("uneven_strided")
         if n is None:
             add("fail_on_uneven_padding", False, None, 0,
                 "padding could not be diagnosed (no input size known: give --input-shape)")
         else:
-            add("fail_on_uneven_padding", n == 0, n, 0, f"{n} strided layer(s) pad unevenly")
+            add("fail_on_uneven_padding", n == 0, n, 0, f"{n} strided layer(s) pad unevenly",
+                f"fail_on_uneven_padding: {n} uneven")
     base = facts.get("baseline")
     if gates.max_symmetry_drop is not None:
         if not base or base.get("median_symmetry") is None or s is None:
@@ -153,7 +191,8 @@ def evaluate(gates: Gates, facts: dict) -> list:
         else:
             drop = base["median_symmetry"] - s
             add("max_symmetry_drop", drop <= gates.max_symmetry_drop, round(drop, 6), gates.max_symmetry_drop,
-                f"median S {base['median_symmetry']:.3f} → {s:.3f} (drop {drop:+.3f}, allowed {gates.max_symmetry_drop:.3f})")
+                f"median S {base['median_symmetry']:.3f} → {s:.3f} (drop {drop:+.3f}, allowed {gates.max_symmetry_drop:.3f})",
+                f"max_symmetry_drop {drop:.3f} > {gates.max_symmetry_drop:.3f}")
     if gates.max_consistency_drop is not None:
         for kind in ("shift", "flip"):
             now = facts.get(f"{kind}_consistency")
@@ -166,5 +205,6 @@ def evaluate(gates: Gates, facts: dict) -> list:
             add(f"max_{kind}_consistency_drop", drop <= gates.max_consistency_drop, round(drop, 6),
                 gates.max_consistency_drop,
                 f"{kind} {100 * before:.1f} % → {100 * now:.1f} % (drop {100 * drop:+.1f} points, "
-                f"allowed {100 * gates.max_consistency_drop:.1f})")
+                f"allowed {100 * gates.max_consistency_drop:.1f})" + facts.get("baseline_protocol_note", ""),
+                f"max_{kind}_consistency_drop {100 * drop:.1f} > {100 * gates.max_consistency_drop:.1f} points")
     return out

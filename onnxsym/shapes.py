@@ -24,7 +24,7 @@ from onnx import AttributeProto, TensorProto
 from .errors import InputError
 
 __all__ = [
-    "parse_shape", "ImageInput", "find_image_input", "trace_layout", "ShapeOracle", "as_model_proto",
+    "parse_shape", "ImageInput", "find_image_input", "find_image_inputs", "reach", "trace_layout", "ShapeOracle", "ShapeProblem", "parse_problems", "as_model_proto",
     "CONV_OPS", "POOL_OPS", "LAYER_OPS",
 ]
 
@@ -172,12 +172,75 @@ def _declared(vi: onnx.ValueInfoProto):
     return tuple(out)
 
 
-def _consumers(graph: onnx.GraphProto) -> dict[str, list[tuple[onnx.NodeProto, int]]]:
-    out: dict[str, list] = {}
+def _subgraphs(node):
+    for a in node.attribute:
+        if a.type == AttributeProto.GRAPH:
+            yield a.name, a.g
+        elif a.type == AttributeProto.GRAPHS:
+            for g in a.graphs:
+                yield a.name, g
+
+
+def _all_nodes(graph):
+    """Every node of ``graph`` and of its nested subgraphs (If/Loop/Scan bodies)."""
     for node in graph.node:
+        yield node
+        for _name, g in _subgraphs(node):
+            yield from _all_nodes(g)
+
+
+def _consumers(graph: onnx.GraphProto) -> dict[str, list[tuple[onnx.NodeProto, int]]]:
+    """Tensor name -> [(consuming node, input index)] over ``graph`` and its subgraphs.
+
+    A node inside an If/Loop/Scan body that reads an outer-scope name by reference is listed as
+    a consumer of that name (value names are unique across a model's scopes)."""
+    out: dict[str, list] = {}
+    for node in _all_nodes(graph):
         for k, name in enumerate(node.input):
             if name:
                 out.setdefault(name, []).append((node, k))
+    return out
+
+
+def _links(graph: onnx.GraphProto) -> dict[str, list[str]]:
+    """Edges along which a value passes unchanged into or out of a subgraph.
+
+    Loop: initial value ``input[k]`` (k >= 2) -> body input k; body output j (j >= 1, a carried
+    value) -> Loop output j-1. If: branch output i -> If output i. Scan: state variables as Loop.
+    """
+    out: dict[str, list] = {}
+
+    def add(src, dst):
+        if src and dst:
+            out.setdefault(src, []).append(dst)
+
+    for node in _all_nodes(graph):
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        subs = dict(_subgraphs(node)) if node.op_type != "If" else None
+        if node.op_type == "If":
+            for _name, g in _subgraphs(node):
+                for i, vo in enumerate(g.output):
+                    if i < len(node.output):
+                        add(vo.name, node.output[i])
+        elif node.op_type == "Loop" and "body" in subs:
+            body = subs["body"]
+            carried = len(node.input) - 2
+            for k in range(2, len(node.input)):
+                if k < len(body.input):
+                    add(node.input[k], body.input[k].name)
+            for j in range(1, 1 + carried):
+                if j < len(body.output) and j - 1 < len(node.output):
+                    add(body.output[j].name, node.output[j - 1])
+        elif node.op_type == "Scan" and "body" in subs:
+            body = subs["body"]
+            nscan = next((a.i for a in node.attribute if a.name == "num_scan_inputs"), 0)
+            nstate = len(node.input) - nscan
+            for k in range(nstate):
+                if k < len(body.input):
+                    add(node.input[k], body.input[k].name)
+                if k < len(body.output) and k < len(node.output):
+                    add(body.output[k].name, node.output[k])
     return out
 
 
@@ -202,34 +265,54 @@ def _layer_holders(model) -> set:
     return {(f.domain, f.name) for f in model.functions if _holds_layer(f)}
 
 
-def _reaches_layer(graph, consumers, start: str, holders=frozenset()) -> bool:
+def _reaches_layer(graph, consumers, start: str, holders=frozenset(), links=None) -> bool:
+    links = links if links is not None else _links(graph)
     seen = {start}
     todo = deque([start])
     while todo:
         name = todo.popleft()
+        nxt = list(links.get(name, ()))
         for node, _k in consumers.get(name, ()):
             if _is_layer(node) or (node.domain, node.op_type) in holders:
                 return True
-            if any((a.type == AttributeProto.GRAPH and _holds_layer(a.g))
-                   or (a.type == AttributeProto.GRAPHS and any(_holds_layer(g) for g in a.graphs))
-                   for a in node.attribute):
-                return True
-            for out in node.output:
-                if out and out not in seen:
-                    seen.add(out)
-                    todo.append(out)
+            nxt.extend(node.output)
+        for out in nxt:
+            if out and out not in seen:
+                seen.add(out)
+                todo.append(out)
     return False
 
 
-def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> ImageInput | None:
-    """The first graph input that is 3-D/4-D/5-D float or uint8 and feeds a conv or pool.
+def reach(model: onnx.ModelProto, start: str, consumers=None, links=None) -> set:
+    """Every tensor name whose value depends on ``start`` (through subgraphs too)."""
+    consumers = consumers if consumers is not None else _consumers(model.graph)
+    links = links if links is not None else _links(model.graph)
+    seen = {start}
+    todo = deque([start])
+    while todo:
+        name = todo.popleft()
+        nxt = list(links.get(name, ()))
+        for node, _k in consumers.get(name, ()):
+            nxt.extend(node.output)
+        for out in nxt:
+            if out and out not in seen:
+                seen.add(out)
+                todo.append(out)
+    return seen
+
+
+def find_image_inputs(model: onnx.ModelProto, given_rank: int | None = None) -> list[ImageInput]:
+    """Every graph input that is 3-D/4-D/5-D float or uint8 and feeds a conv or pool (also one
+    inside an If/Loop/Scan body), in graph-input order.
 
     ``given_rank`` stands in for the rank of inputs that declare no shape at all.
     """
     graph = model.graph
     inits = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
     consumers = _consumers(graph)
+    links = _links(graph)
     holders = _layer_holders(model)
+    found = []
     for vi in graph.input:
         if vi.name in inits or not vi.type.HasField("tensor_type"):
             continue
@@ -240,10 +323,16 @@ def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> I
         rank = len(declared) if declared is not None else given_rank
         if rank not in (3, 4, 5):
             continue
-        if not _reaches_layer(graph, consumers, vi.name, holders):
+        if not _reaches_layer(graph, consumers, vi.name, holders, links):
             continue
-        return ImageInput(name=vi.name, elem_type=TensorProto.DataType.Name(et), declared=declared)
-    return None
+        found.append(ImageInput(name=vi.name, elem_type=TensorProto.DataType.Name(et), declared=declared))
+    return found
+
+
+def find_image_input(model: onnx.ModelProto, given_rank: int | None = None) -> ImageInput | None:
+    """The first of :func:`find_image_inputs`, or None."""
+    found = find_image_inputs(model, given_rank)
+    return found[0] if found else None
 
 
 def describe_inputs(model: onnx.ModelProto) -> str:
@@ -275,12 +364,17 @@ def trace_layout(model: onnx.ModelProto, image: ImageInput, rank: int) -> ImageI
     """
     graph = model.graph
     consumers = _consumers(graph)
+    links = _links(graph)
     start = list(range(rank))
     maps = {image.name: start}
     todo = deque([image.name])
     while todo:
         name = todo.popleft()
         amap = maps[name]
+        for out in links.get(name, ()):  # into a Loop/Scan body, out of a subgraph: unchanged
+            if out not in maps:
+                maps[out] = amap
+                todo.append(out)
         for node, k in consumers.get(name, ()):
             if _is_layer(node):
                 if k != 0:
@@ -407,12 +501,86 @@ def _collect(graph, out: dict):
                     _collect(g, out)
 
 
+@dataclass
+class ShapeProblem:
+    """One error of strict ONNX shape inference: where the network's shapes do not fit."""
+
+    op_type: str
+    node: str
+    kind: str       # ShapeInferenceError, TypeInferenceError…
+    message: str
+
+    @property
+    def key(self) -> tuple:
+        return (self.op_type, self.node, self.kind)
+
+    def where(self) -> str:
+        return f"{self.op_type} node {self.node!r}" if self.node else f"a {self.op_type} node"
+
+    def text(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+
+_PROBLEM = re.compile(r"\(op_type:([^,)]*)(?:, node name: ([^\n]*?))?\): \[(\w+)\] ([^\n]*)")
+_CASCADE = ("expected to have type but instead is null",)
+
+
+def parse_problems(text: str) -> list[ShapeProblem]:
+    """The errors in an ``onnx.shape_inference.InferenceError`` message, cascades left out
+    (a node whose input got no type because an earlier node failed)."""
+    out = []
+    for m in _PROBLEM.finditer(text):
+        msg = " ".join(m.group(4).split())
+        if any(c in msg for c in _CASCADE):
+            continue
+        out.append(ShapeProblem(m.group(1).strip(), (m.group(2) or "").strip(), m.group(3), msg[:200]))
+    if not out and text.strip():
+        out.append(ShapeProblem("?", "", "InferenceError", " ".join(text.split())[:200]))
+    return out
+
+
+def _set_dims(vi, dims):
+    shp = vi.type.tensor_type.shape
+    shp.ClearField("dim")
+    for d in dims:
+        dim = shp.dim.add()
+        if isinstance(d, int):
+            dim.dim_value = d
+        elif isinstance(d, str):
+            dim.dim_param = d
+
+
+def _loops(graph, out):
+    """(Loop node, body) pairs of ``graph`` and its subgraphs, outer first; strips declared
+    shapes of subgraph outputs (stale export-time sizes must not clash with new ones)."""
+    for node in graph.node:
+        for name, g in _subgraphs(node):
+            for vi in g.output:
+                if vi.type.HasField("tensor_type"):
+                    vi.type.tensor_type.ClearField("shape")
+            if node.op_type == "Loop" and name == "body" and node.domain in ("", "ai.onnx"):
+                out.append((node, g))
+            _loops(g, out)
+    return out
+
+
 class ShapeOracle:
     """Shape inference on a skeleton of ``model``, re-runnable with different input shapes.
 
     ``infer({input_name: dims})`` returns ``{tensor name: dims}`` (ints, None where unknown) over
-    the main graph and its subgraphs. Declared output shapes and stored value_info are dropped
-    from the skeleton so that stale shapes from the export cannot conflict with new sizes.
+    the main graph and its subgraphs. Declared output shapes (also of subgraphs) and stored
+    value_info are dropped from the skeleton so that stale shapes from the export cannot
+    conflict with new sizes.
+
+    Loop bodies: ONNX shape inference does not carry the initial values' shapes into a Loop
+    body (a loop-carried value may change size per iteration); it uses the body's declared input
+    shapes, stale when the input size changes. So for models with Loops a first pass infers the
+    initial values and writes their shapes into the body inputs (the first iteration's sizes),
+    then a second pass infers the bodies. ``loop_notes`` says where a carried value's size
+    changes across iterations.
+
+    ``infer_checked`` also runs strict inference and returns its :class:`ShapeProblem` list
+    (e.g. an Add whose inputs cannot broadcast at this size).
     """
 
     def __init__(self, model: onnx.ModelProto):
@@ -426,6 +594,11 @@ class ShapeOracle:
                 vi.type.tensor_type.ClearField("shape")
         self.skeleton = skel
         self._inputs = {vi.name: vi for vi in skel.graph.input}
+        self._loops = _loops(skel.graph, [])
+        self._loop_inputs = [[(k, onnx.ValueInfoProto.FromString(body.input[k].SerializeToString()))
+                              for k in range(2, min(len(node.input), len(body.input)))]
+                             for node, body in self._loops]
+        self.loop_notes: list[str] = []
 
     @staticmethod
     def _copy_light(skel, model):
@@ -452,20 +625,65 @@ class ShapeOracle:
                 elif a.type == AttributeProto.GRAPH:
                     _strip_graph(a.g)
 
-    def infer(self, shapes: dict[str, tuple]) -> dict[str, tuple]:
-        """Run inference with ``shapes`` ({input name: dims, None/str for symbolic}) substituted."""
+    def _run(self, strict: bool) -> onnx.ModelProto:
+        return onnx.shape_inference.infer_shapes(self.skeleton, check_type=False, strict_mode=strict,
+                                                 data_prop=True)
+
+    def _prepare(self, shapes: dict[str, tuple]):
         for name, dims in shapes.items():
-            vi = self._inputs[name]
-            shp = vi.type.tensor_type.shape
-            shp.ClearField("dim")
-            for d in dims:
-                dim = shp.dim.add()
-                if isinstance(d, int):
-                    dim.dim_value = d
-                elif isinstance(d, str):
-                    dim.dim_param = d
-        inferred = onnx.shape_inference.infer_shapes(self.skeleton, check_type=False, strict_mode=False,
-                                                     data_prop=True)
+            _set_dims(self._inputs[name], dims)
+        if not self._loops:
+            return
+        for (node, body), saved in zip(self._loops, self._loop_inputs):
+            for k, vi in saved:
+                body.input[k].CopyFrom(vi)
+        first: dict[str, tuple] = {}
+        try:
+            _collect(self._run(False).graph, first)
+        except Exception:  # noqa: BLE001 - then the bodies keep their declared shapes
+            return
+        for (node, body), saved in zip(self._loops, self._loop_inputs):
+            for k, vi in saved:
+                init = first.get(node.input[k])
+                if init is None:
+                    continue
+                old = _dims(vi)
+                dims = [d if d is not None else (old[j] if old and len(old) == len(init) else None)
+                        for j, d in enumerate(init)]
+                _set_dims(body.input[k], dims)
+
+    def _finish(self, inferred) -> dict[str, tuple]:
         out: dict[str, tuple] = {}
         _collect(inferred.graph, out)
+        notes = []
+        for (node, body), saved in zip(self._loops, self._loop_inputs):
+            for k, _vi in saved:
+                j = k - 1  # body output of the carried value
+                if j >= len(body.output):
+                    continue
+                a, b = out.get(body.input[k].name), out.get(body.output[j].name)
+                if a and b and None not in a and None not in b and a != b:
+                    notes.append(f"Loop {node.name or node.op_type!r}: carried value {body.input[k].name!r} "
+                                 f"changes size across iterations ({_fmt(a)} -> {_fmt(b)}); sizes inside "
+                                 "the body are the first iteration's")
+        self.loop_notes = notes
         return out
+
+    def infer(self, shapes: dict[str, tuple]) -> dict[str, tuple]:
+        """Run inference with ``shapes`` ({input name: dims, None/str for symbolic}) substituted."""
+        self._prepare(shapes)
+        return self._finish(self._run(False))
+
+    def infer_checked(self, shapes: dict[str, tuple], need_shapes: bool = True):
+        """``(shapes, problems)``: strict inference first; where it raises, its problems and (when
+        ``need_shapes``) the shapes of a lenient run, else ``None`` for the shapes."""
+        self._prepare(shapes)
+        try:
+            return self._finish(self._run(True)), []
+        except onnx.shape_inference.InferenceError as e:
+            problems = parse_problems(str(e))
+        except Exception as e:  # noqa: BLE001 - e.g. a checker error: report it as a problem
+            problems = parse_problems(f"{type(e).__name__}: {e}")
+        if not need_shapes:
+            return None, problems
+        return self._finish(self._run(False)), problems

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -25,10 +26,10 @@ def run(*args, cwd=None):
     return r.exit_code, r.stdout, r.stderr
 
 
-def classifier(tmp_path, name="clf.onnx", seed=0, rename=""):
+def classifier(tmp_path, name="clf.onnx", seed=0, rename="", size=(32, 32)):
     """x [N,3,32,32] → Conv 3×3 s2 → Relu → Conv 3×3 → GlobalAveragePool → Flatten → Gemm → [N,10]."""
     rng = np.random.default_rng(seed)
-    x = h.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, *size])
     y = h.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])
     nodes = [h.make_node("Conv", ["x", "w1"], ["a"], strides=[2, 2], pads=[1, 1, 1, 1], name=f"{rename}c1"),
              h.make_node("Relu", ["a"], ["b"]),
@@ -164,3 +165,106 @@ def test_compare_matches_renamed_layers_by_shape_and_order(tmp_path):
     assert code == 0 and "matched 2 of 2" in out
     (tmp_path / "x.json").write_text('{"schema": "something/9"}')
     assert run("compare", a, tmp_path / "x.json")[0] == 2
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--no-run", "--min-flip-consistency", "0.5"], "drop --no-run"),
+    (["--no-run", "--max-symmetry-drop", "0.1"], "needs --baseline"),
+    (["--no-run", "--fail-on-uneven-padding"], "give --input-shape"),
+])
+def test_gates_that_cannot_be_evaluated_are_usage_errors(tmp_path, args, needle):
+    model = classifier(tmp_path, size=("H", "W"))  # no input size known
+    code, out, err = run("audit", model, *args)
+    assert code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_consistency_drop_needs_a_baseline_with_consistency(tmp_path):
+    model = classifier(tmp_path)
+    run("weights", model, "--format", "json", "-o", tmp_path / "w.json")
+    code, _, err = run("audit", model, "--baseline", tmp_path / "w.json", "--max-consistency-drop", "0.05")
+    assert code == 2 and "no consistency numbers" in err
+
+
+def test_baseline_measured_differently_is_flagged(tmp_path):
+    model = classifier(tmp_path)
+    assert run("audit", model, "--provider", "cpu", "--pairs-per-image", "1", "--seed", "3",
+               "--json", tmp_path / "b.json", "-q")[0] == 0
+    code, out, err = run("audit", model, "--provider", "cpu", "--pairs-per-image", "2", "--baseline",
+                         tmp_path / "b.json", "--max-consistency-drop", "1.0", "--json", tmp_path / "a.json")
+    assert code == 0
+    assert "measured differently" in err and "seed 3 → 0" in err
+    assert json.loads((tmp_path / "a.json").read_text())["warnings"]
+
+
+def test_summary_line_says_by_how_much(tmp_path):
+    model = classifier(tmp_path)
+    code, out, _ = run("audit", model, "--no-run", "-q", "--min-symmetry", "0.999")
+    assert code == 1 and re.search(r"failed: min_symmetry 0\.\d{3} < 0\.999", out)
+
+
+def test_bad_baseline_and_config_types_exit_2(tmp_path):
+    model = classifier(tmp_path)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert run("audit", model, "--no-run", "--baseline", tmp_path / "list.json")[0] == 2
+    assert run("compare", model, tmp_path / "list.json")[0] == 2
+    for text, needle in (('fail_on_uneven_padding = "false"\n', "true or false"),
+                         ("max_asymmetric_layers = 7.9\n", "integer"),
+                         ('pairs_per_image = "x"\n', "integer"),
+                         ('min_symmetry = "high"\n', "number")):
+        (tmp_path / "c.toml").write_text(text)
+        code, _, err = run("audit", model, "--no-run", "--config", tmp_path / "c.toml")
+        assert code == 2 and needle in err, (text, err)
+
+
+def test_flag_switches_off_config_gate(tmp_path):
+    model = classifier(tmp_path)
+    (tmp_path / "c.toml").write_text("fail_on_uneven_padding = true\n")
+    code, _, err = run("audit", model, "--no-run", "--config", tmp_path / "c.toml", "--no-fail-on-uneven-padding", "-q")
+    assert code == 0, err
+
+
+def test_unwritable_report_path_fails_before_the_run(tmp_path):
+    model = classifier(tmp_path)
+    code, out, err = run("audit", model, "--no-run", "--html", tmp_path / "missing" / "a.html")
+    assert code == 2 and "does not exist" in err and out == ""
+
+
+def test_reports_get_ordinary_file_permissions(tmp_path):
+    model = classifier(tmp_path)
+    old = os.umask(0o022)
+    try:
+        run("audit", model, "--no-run", "--json", tmp_path / "a.json", "--html", tmp_path / "a.html")
+    finally:
+        os.umask(old)
+    assert oct((tmp_path / "a.json").stat().st_mode & 0o777) == oct(0o644)
+    assert oct((tmp_path / "a.html").stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_usage_errors_are_one_line():
+    for args in (["consistency", "x.onnx", "--provider", "tpu"], ["nosuch"], ["weights"], ["audit", "--bogus"]):
+        code, out, err = run(*args)
+        assert code == 2 and err.count("\n") == 1 and err.startswith("onnxsym: error:"), (args, err)
+
+
+def test_compare_matches_reordered_branches(tmp_path):
+    def branchy(name, order):
+        x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])
+        outs = []
+        convs = {"a": ("wa", weight((4, 3, 3, 3), 1)), "b": ("wb", weight((4, 3, 5, 5), 2))}
+        nodes, inits = [], []
+        for key in order:
+            wname, w = convs[key]
+            nodes.append(h.make_node("Conv", ["x", wname], [f"o{key}"], name=f"{name}_{key}", pads=[1, 1, 1, 1] if key == "a" else [2, 2, 2, 2]))
+            inits.append(init(wname, w))
+            outs.append(f"o{key}")
+        nodes.append(h.make_node("Add", outs, ["y"]))
+        y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=inits), opset_imports=[h.make_opsetid("", 17)])
+        m.ir_version = 8
+        return save(m, tmp_path / f"{name}.onnx")
+
+    code, out, err = run("compare", branchy("p", "ab"), branchy("q", "ba"), "--format", "json")
+    d = json.loads(out)
+    assert d["summary"]["matched_layers"] == 2
+    assert {(r["a"], r["b"]) for r in d["layers"]} == {("p_a", "q_a"), ("p_b", "q_b")}
+    assert all(r["delta"] == 0 for r in d["layers"])

@@ -57,6 +57,9 @@ def to_table(report, color: bool = False) -> str:
                        f"[95% CI {fmt(None if ci[0] is None else 100 * ci[0], 1)}–"
                        f"{fmt(None if ci[1] is None else 100 * ci[1], 1)}] over {n} {unit} "
                        f"({cons.get('images')} images, seed {cons.get('seed')}, provider {cons.get('provider')})")
+    if cons and "error" not in cons:
+        for note in cons.get("notes") or []:
+            out.append(f"note: {note}")
     for g in d["gates"]:
         mark = _paint("PASS", "green", color) if g["passed"] else _paint("FAIL", "red", color)
         out.append(f"gate {mark} {g['name']}: {g['message']}")
@@ -85,6 +88,8 @@ def compare_table(deltas: dict, a: str, b: str) -> str:
     s = deltas["summary"]
     out.append(f"matched {s['matched_layers']} of {s['layers_a']} (A) / {s['layers_b']} (B) conv layers by "
                "weight shape and order")
+    if s.get("warning"):
+        out.append(f"warning: {s['warning']}")
     for key, label, scale, unit in (("median_symmetry", "median internal S", 1, ""),
                                     ("shift_consistency", "shift consistency", 100, " %"),
                                     ("flip_consistency", "flip consistency", 100, " %")):

@@ -8,16 +8,33 @@ from pathlib import Path
 from ..errors import InputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path) -> Path:
+    """Fail early (exit 2) when ``path`` cannot be written: no such folder, a directory, no access."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a directory")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {path}: folder {folder} is not writable")
+    return path
+
+
 def write_atomic(path, data) -> Path:
     """Write ``data`` (str or bytes) to ``path`` atomically and return the path.
 
     The text goes to a temporary file beside the target, is flushed to disk, then renamed over
     the target, so a reader never sees a partial report and a failure leaves no file behind.
     """
-    path = Path(path)
+    path = check_writable(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {path}: folder {folder} does not exist")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
@@ -25,6 +42,7 @@ def write_atomic(path, data) -> Path:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         try:
