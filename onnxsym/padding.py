@@ -38,7 +38,7 @@ import onnx
 from .errors import InputError
 from .graphwalk import walk_nodes
 from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
-                     find_image_input, parse_shape, trace_layout)
+                     find_image_inputs, parse_shape, reach, trace_layout)
 
 __all__ = ["analyze_padding", "PaddingReport", "PaddingLayer", "Suggestions", "axis_geometry",
            "SCHEMA"]
@@ -102,6 +102,8 @@ class PaddingLayer:
         The mean kernel's skew from the weights report (convs only).
     leans_toward_padding : bool or None
         For uneven strided convs with a skew: whether it points to the more-padded side(s).
+    inputs : list of str
+        The image inputs whose size reaches this layer.
     notes : list of str
     """
 
@@ -132,6 +134,7 @@ class PaddingLayer:
     size_dependent: bool = False
     skew: list | None = None
     leans_toward_padding: bool | None = None
+    inputs: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
 
@@ -164,6 +167,17 @@ class Suggestions:
         Strided layers that pad unevenly at every size tried (ids).
     fixed_uneven : list of str
         Layers uneven at every size (stride 1 with asymmetric pads, ConvTranspose).
+    inputs : list of str
+        The image inputs varied together (their spatial sizes set to each candidate).
+    not_varied : list of str
+        Strided layers no varied input reaches (fed by other inputs only): left out of the search.
+    mismatched : int
+        Candidate sizes rejected because strict ONNX shape inference finds the network's shapes
+        do not fit together there (e.g. an Add of an upsampled branch and a skip connection).
+    mismatch_example : str
+        One such size and where it breaks.
+    others : list of Suggestions
+        The same search for each other group of image inputs (the rest at their nominal size).
     note : str
     """
 
@@ -178,6 +192,11 @@ class Suggestions:
     best: dict | None = None
     never_even: list = field(default_factory=list)
     fixed_uneven: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
+    not_varied: list = field(default_factory=list)
+    mismatched: int = 0
+    mismatch_example: str = ""
+    others: list = field(default_factory=list)
     note: str = ""
     seconds: float = 0.0
 
@@ -201,6 +220,8 @@ class PaddingReport:
         One greppable line, e.g. ``5 of 5 stride-2 convs pad unevenly at 224×224 (all top-left); …``.
     suggestions : Suggestions or None
     notes : list of str
+    inputs : list of dict
+        Every image input (the first is ``input``), same keys as ``input``.
     """
 
     model: dict
@@ -210,6 +231,7 @@ class PaddingReport:
     summary_line: str
     suggestions: Suggestions | None = None
     notes: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
     schema: str = SCHEMA
 
     def to_dict(self) -> dict:
@@ -217,6 +239,7 @@ class PaddingReport:
             "schema": self.schema,
             "model": self.model,
             "input": self.input,
+            "inputs": list(self.inputs),
             "summary": self.summary,
             "summary_line": self.summary_line,
             "layers": [asdict(layer) for layer in self.layers],
@@ -233,7 +256,7 @@ class PaddingReport:
             row.skew = [float(v) for v in sk] if sk is not None else None
             row.leans_toward_padding = _lean(row) if sk is not None else None
         if self.layers:
-            self.summary, self.summary_line = _summarize(self.layers, (self.input or {}).get("spatial"),
+            self.summary, self.summary_line = _summarize(self.layers, self.inputs or [self.input or {}],
                                                          bool(skews))
         return self
 
@@ -536,6 +559,25 @@ def _size_text(spatial) -> str:
     return "×".join(map(str, spatial)) if spatial else "the analysed size"
 
 
+def _input_size_text(inp: dict) -> str | None:
+    """``224×224`` (spatial), else the full shape where every dim is known, else None."""
+    if inp.get("spatial"):
+        return "×".join(map(str, inp["spatial"]))
+    shape = inp.get("shape")
+    if shape and all(isinstance(d, int) for d in shape):
+        return "x".join(map(str, shape))
+    return None
+
+
+def _at_text(inputs: list) -> tuple[str, list]:
+    """(``224×224`` or ``a 64×64, b 32×32``, names of inputs of unknown size)."""
+    texts = [(inp.get("name"), _input_size_text(inp)) for inp in inputs]
+    unknown = [n for n, t in texts if t is None]
+    if len(texts) <= 1:
+        return (texts[0][1] if texts and texts[0][1] else "the analysed size"), unknown
+    return ", ".join(f"{n} {t or '?'}" for n, t in texts), unknown
+
+
 def _dir_text(counter: Counter) -> str:
     if not counter:
         return ""
@@ -552,7 +594,7 @@ def _stride_label(rows, noun) -> str:
     return f"strided {noun}"
 
 
-def _summarize(layers, spatial, skews_given) -> tuple[dict, str]:
+def _summarize(layers, inputs, skews_given) -> tuple[dict, str]:
     known = [r for r in layers if r.status == "ok"]
     sconv = [r for r in known if r.kind == "conv" and r.size_dependent]
     spool = [r for r in known if r.kind == "pool" and r.size_dependent]
@@ -579,12 +621,14 @@ def _summarize(layers, spatial, skews_given) -> tuple[dict, str]:
         "uneven_at_every_size": [r.id for r in fixed],
         "conv_transposes": sum(1 for r in layers if r.kind == "conv_transpose"),
     }
-    at = _size_text(spatial)
+    at, unknown_inputs = _at_text(inputs)
+    size_known = not unknown_inputs
     if not layers:
         return summary, "no convolutions or pools"
     parts = []
-    if spatial is None:
-        parts.append("input size unknown (give --input-shape)")
+    if unknown_inputs:
+        parts.append("input size unknown (give --input-shape)" if len(inputs) <= 1 else
+                     f"size of input(s) {', '.join(map(repr, unknown_inputs))} unknown (give --input-shape)")
     if sconv:
         part = (f"{len(uconv)} of {len(sconv)} {_stride_label(sconv, 'convs')} pad unevenly at {at}")
         if uconv:
@@ -601,7 +645,7 @@ def _summarize(layers, spatial, skews_given) -> tuple[dict, str]:
                 parts.append(part)
             elif not skews_given:
                 parts.append("skew not checked (no weights report)")
-    elif known and spatial is not None:
+    elif known and size_known:
         parts.append(f"no strided convs at {at}")
     if spool:
         part = f"{len(upool)} of {len(spool)} {_stride_label(spool, 'pools')} pad unevenly"
@@ -633,9 +677,16 @@ def _even_axes(spec, static, shapes, n_axes) -> list | None:
     return [g.before == g.after for g in geo]
 
 
-def _suggest(oracle, image, dims, specs, statics, rows, size_range, spatial) -> Suggestions:
+def _names(names) -> str:
+    return ", ".join(repr(x) for x in names)
+
+
+def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial, baseline=frozenset()) -> Suggestions:
+    """Search sizes for the image inputs of ``group`` (varied together; every other input stays
+    at its size in ``all_dims``) over the strided layers those inputs reach."""
     t0 = time.perf_counter()
     n = len(spatial)
+    names = [im.name for im in group]
     axes = list(_AXIS_NAMES.get(n, tuple(f"axis{j}" for j in range(n))))
     if size_range is not None:
         ranges = [tuple(size_range)] * n
@@ -644,35 +695,51 @@ def _suggest(oracle, image, dims, specs, statics, rows, size_range, spatial) -> 
     square = len(set(spatial)) == 1 and len(set(ranges)) == 1
     sug = Suggestions(nominal=list(spatial), axes=axes,
                       range=list(ranges[0]) if len(set(ranges)) == 1 else [list(r) for r in ranges],
-                      mode="square" if square else "per-axis")
-    active = [(sp, st, r) for sp, st, r in zip(specs, statics, rows) if r.size_dependent]
+                      mode="square" if square else "per-axis", inputs=names)
+    fed = [bool(set(r.inputs) & set(names)) for r in rows]
+    active = [(sp, st, r) for sp, st, r, f in zip(specs, statics, rows, fed) if r.size_dependent and f]
+    sug.not_varied = [r.id for r, f in zip(rows, fed) if r.size_dependent and not f]
     sug.fixed_uneven = [r.id for r in rows if r.status == "ok" and r.uneven and not r.size_dependent]
     rng = (f"{ranges[0][0]}–{ranges[0][1]}" if len(set(ranges)) == 1
            else ", ".join(f"{a} {lo}–{hi}" for a, (lo, hi) in zip(axes, ranges)))
     fixed_note = (f"{len(sug.fixed_uneven)} layer(s) pad unevenly at every input size (stride 1 with "
                   "asymmetric pads, e.g. TF SAME with an even kernel, or ConvTranspose): no size fixes them")
+    others = sorted({i for r, f in zip(rows, fed) if r.size_dependent and not f for i in r.inputs})
+    not_varied_note = (f"{len(sug.not_varied)} strided layer(s) not reached from {_names(names)} "
+                       f"(fed by {_names(others) if others else 'no image input'}): left out of this search")
     if not active:
         sug.note = "no strided layer: the input size does not change the padding"
+        if sug.not_varied:
+            sug.note = (f"no strided layer reached from {_names(names)}: its size does not change the padding; "
+                        + not_varied_note)
         if sug.fixed_uneven:
             sug.note += "; " + fixed_note
         sug.seconds = round(time.perf_counter() - t0, 4)
         return sug
 
-    def shape_for(sizes):
-        out = list(dims)
-        for ax, v in zip(image.spatial_axes, sizes):
-            out[ax] = v
-        return out
+    def shape_for(sizes, name=None):
+        out = {k: list(v) for k, v in all_dims.items()}
+        for im in group:
+            for ax, v in zip(im.spatial_axes, sizes):
+                out[im.name][ax] = v
+        return out if name is None else out[name]
+
+    mismatch: dict = {}
 
     def evaluate(sizes):
-        """Per active layer: list of per-axis evenness, or None where its size is unknown or
-        the input is too small for it (counted in ``too_small``/``unknown_at``)."""
+        """Per active layer: list of per-axis evenness, or None where its size is unknown, the
+        input is too small for it (``too_small``/``unknown_at``) or the network's shapes do not
+        fit together at this size (``mismatch``)."""
         try:
-            shapes = oracle.infer({image.name: shape_for(sizes)})
+            shapes, problems = oracle.infer_checked(shape_for(sizes), need_shapes=bool(baseline))
         except Exception:  # noqa: BLE001 - a size inference cannot handle is just not suggested
-            shapes = {}
+            shapes, problems = {}, []
         sug.checked += 1
-        res = [_even_axes(sp, st, shapes, n) for sp, st, _ in active]
+        new = [p for p in problems if p.key not in baseline]
+        if new:
+            mismatch[tuple(sizes)] = new[0]
+            return [None] * len(active)
+        res = [_even_axes(sp, st, shapes or {}, n) for sp, st, _ in active]
         if any(ev == "too small" for ev in res):
             too_small.add(tuple(sizes))
         elif any(ev is None for ev in res):
@@ -754,7 +821,11 @@ def _suggest(oracle, image, dims, specs, statics, rows, size_range, spatial) -> 
                     break
         never = [known[k] and not all(ever_even[k]) for k in range(len(active))]
     sug.never_even = [r.id for k, (_, _, r) in enumerate(active) if never[k]]
-    sug.input_shapes = ["x".join(map(str, shape_for(s))) for s in sug.sizes]
+    if len(group) == 1:
+        sug.input_shapes = ["x".join(map(str, shape_for(s, names[0]))) for s in sug.sizes]
+    else:
+        sug.input_shapes = [";".join(f"{k}={'x'.join(map(str, shape_for(s, k)))}" for k in names)
+                            for s in sug.sizes]
     notes = []
     if sug.sizes:
         notes.append(f"{'×'.join(map(str, sug.sizes[0]))} pads every strided layer evenly"
@@ -776,8 +847,16 @@ def _suggest(oracle, image, dims, specs, statics, rows, size_range, spatial) -> 
         notes.append(f"uneven at every size tried: {head}")
     if too_small:
         notes.append(f"{len(too_small)} size(s) too small for the network (some layer's output would be empty)")
+    if mismatch:
+        sug.mismatched = len(mismatch)
+        at, prob = min(mismatch.items(), key=lambda kv: (sum(abs(v - s) for v, s in zip(kv[0], spatial)), kv[0]))
+        sug.mismatch_example = f"{'×'.join(map(str, at))}: {prob.text()}"
+        notes.append(f"{len(mismatch)} size(s) skipped: the network's shapes do not fit together there "
+                     f"(e.g. at {'×'.join(map(str, at))}, {prob.where()}: {prob.message})")
     if unknown_at:
         notes.append(f"{len(unknown_at)} size(s) skipped: some strided layer's size could not be inferred there")
+    if sug.not_varied:
+        notes.append(not_varied_note)
     if sug.fixed_uneven:
         notes.append(fixed_note)
     sug.note = "; ".join(notes)

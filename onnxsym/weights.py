@@ -9,7 +9,7 @@ import numpy as np
 
 from . import __version__
 from .layers import ConvLayer, iter_conv_layers
-from .symmetry import gaussian_baseline, kernel_stats
+from .symmetry import TERMS_2D, gaussian_baseline, kernel_stats
 
 SCHEMA = "onnxsym.weights/1"
 
@@ -120,7 +120,9 @@ def layer_result(layer: ConvLayer, per_kernel: bool = True) -> LayerResult:
         row.status, row.reason = "n/a", st.reason
         return row
     row.symmetry = _r(st.symmetry)
-    row.terms = {k: _r(v) for k, v in st.terms.items()}
+    # the seven 2-D names are always present (null where they do not apply), then any 1-D/3-D terms
+    row.terms = {name: None for name in TERMS_2D}
+    row.terms.update({k: _r(v) for k, v in st.terms.items()})
     row.skew = [_r(v) for v in st.skew] if st.skew is not None else None
     row.coherence = _r(st.coherence)
     row.per_kernel = {k: (_r(v) if isinstance(v, float) else v) for k, v in st.per_kernel.items()}

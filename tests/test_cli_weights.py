@@ -172,3 +172,28 @@ def test_mobilenet_v2_calibration_of_metric_md():
     assert s["first_layer"]["symmetry"] == pytest.approx(0.455, abs=0.002)
     assert s["internal"]["n"] == 17
     assert s["internal"]["median_symmetry"] == pytest.approx(0.786, abs=0.002)
+
+
+def test_1d_and_3d_convs_report_their_own_terms_and_the_seven_as_null(tmp_path):
+    rng = np.random.default_rng(4)
+    w1 = rng.standard_normal((4, 2, 5)).astype(np.float32)
+    w3 = rng.standard_normal((3, 2, 3, 3, 3)).astype(np.float32)
+    x1 = h.make_tensor_value_info("x1", TensorProto.FLOAT, [1, 2, 16])
+    x3 = h.make_tensor_value_info("x3", TensorProto.FLOAT, [1, 2, 8, 8, 8])
+    y1 = h.make_tensor_value_info("y1", TensorProto.FLOAT, None)
+    y3 = h.make_tensor_value_info("y3", TensorProto.FLOAT, None)
+    nodes = [h.make_node("Conv", ["x1", "w1"], ["y1"], name="c1d"), h.make_node("Conv", ["x3", "w3"], ["y3"], name="c3d")]
+    m = h.make_model(h.make_graph(nodes, "g", [x1, x3], [y1, y3], initializer=[init("w1", w1), init("w3", w3)]),
+                     opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    save(m, tmp_path / "nd.onnx")
+    code, out, err = run("weights", tmp_path / "nd.onnx", "--format", "json")
+    assert code == 0, err
+    rows = {r["id"]: r for r in json.loads(out)["layers"]}
+    for rid, w in (("c1d", w1), ("c3d", w3)):
+        s, terms = naive.symmetry(naive.mean_kernel(w))
+        row = rows[rid]
+        assert row["symmetry"] == pytest.approx(s, abs=1e-6)
+        assert all(row["terms"][k] is None for k in ("rot90", "flip_lr", "antitranspose"))
+        for k, v in terms.items():
+            assert row["terms"][k] == pytest.approx(v, abs=1e-6)
