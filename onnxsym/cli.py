@@ -186,23 +186,34 @@ class _ProgressBar:
 @click.option("--vertical", is_flag=True, help="Also measure vertical-flip consistency.")
 @click.option("--batch-size", type=int, default=None,
               help="Inputs per onnxruntime run (default 32; a fixed batch dimension wins).")
+@click.option("--feed", "feed", multiple=True, metavar="NAME=FILE.npy|NUMBER",
+              help="Value of a model input other than the image (repeatable): a .npy array or a "
+              "number, converted to the input's dtype; an array [1, ...] is repeated over the batch "
+              "when the input has a batch dimension.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="Write the report to FILE (atomically) instead of stdout.")
 @handle_errors
 def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr,
-                    vertical, batch_size, fmt, output):
+                    vertical, batch_size, feed, fmt, output):
     """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
-    from .consistency import measure_consistency
+    from .consistency import measure_consistency, parse_feed
+    from .errors import InputError
     from .report import consistency_render as render
 
+    feeds = {}
+    for text in feed:
+        name, value = parse_feed(text)
+        if name in feeds:
+            raise InputError(f"--feed {name}: given twice")
+        feeds[name] = value
     bar = _ProgressBar()
     try:
         report = measure_consistency(
             model, images, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
             input_size=input_size, preset=preset, channel_order="bgr" if bgr else "rgb",
-            batch_size=batch_size, vertical=vertical, progress=bar)
+            batch_size=batch_size, vertical=vertical, progress=bar, feeds=feeds or None)
     finally:
         bar.close()
     if report.provider_fallback:

@@ -109,7 +109,7 @@ def input_spec(inputs, input_size=None, feeds=None) -> InputSpec:
     others = [i.name for i in candidates if i is not img]
     if others:
         raise InputError(f"the model has inputs besides the image {img.name!r} that nobody feeds: "
-                         f"{', '.join(others)}")
+                         f"{', '.join(others)} (give each with --feed NAME=FILE.npy or NAME=NUMBER)")
     if img.type not in _DTYPES:
         raise InputError(f"the model's input {img.name!r} has type {img.type}; an image input must "
                          "be float32, float16, float64 or uint8")
@@ -292,11 +292,33 @@ def _samples_dir():
     return resources.files("onnxsym") / "samples"
 
 
+def _to_8bit(a: np.ndarray, mode: str) -> np.ndarray:
+    """A 16-bit / 32-bit integer or float greyscale image -> uint8 0-255.
+
+    PIL's ``convert("L"/"RGB")`` clips these at 255 (a 16-bit photo turns almost white), so scale
+    here: I;16* (0-65535) and I (a 16-bit PNG in older Pillow) by 1/257 (65535 -> 255); F: values in
+    [0, 1] times 255, values in [0, 255] as they are, anything else by the image's own range."""
+    a = a.astype(np.float64)
+    if mode == "F":
+        finite = a[np.isfinite(a)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        a = np.nan_to_num(a, nan=lo, posinf=hi, neginf=lo)
+        if lo >= 0 and hi <= 1:
+            a = a * 255.0
+        elif lo < 0 or hi > 255:
+            a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    else:
+        a = a / 257.0
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
 def _decode(path) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as im:
         im.load()
+        if im.mode.startswith("I") or im.mode == "F":
+            im = Image.fromarray(_to_8bit(np.asarray(im), im.mode), mode="L")
         if im.mode != "RGB":
             if im.mode in ("RGBA", "LA", "P") or "transparency" in im.info:
                 im = im.convert("RGBA")

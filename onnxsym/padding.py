@@ -22,6 +22,13 @@ unread; its effective padding is that of the equivalent stride-1 conv over the z
 ``k_e − 1 − p_begin`` before and ``k_e − 1 − p_end + output_padding`` after. Input size does not
 change it, so the size suggestions ignore ConvTranspose.
 
+Size suggestions keep only sizes at which the network still fits together: each candidate is
+checked by strict ONNX shape inference (which agrees with onnxruntime on PP-OCR det and a
+UNet at every size tried), and sizes where, e.g., an upsampled decoder branch no longer matches
+its skip connection are skipped and counted. With several image inputs, inputs of the same size
+(or the same symbolic dims) are varied together and every other input is searched on its own;
+a layer only joins the searches of the inputs that reach it.
+
 Skew (from the weights report, ``(down, right)``): a strided conv whose padding is uneven "leans
 toward the padded side" when, on every uneven axis where the kernel is longer than 1, the sign of
 the skew component points to the side with more padding (negative = top/left).
@@ -821,10 +828,11 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
                     break
         never = [known[k] and not all(ever_even[k]) for k in range(len(active))]
     sug.never_even = [r.id for k, (_, _, r) in enumerate(active) if never[k]]
-    if len(group) == 1:
+    if len(all_dims) == 1:
         sug.input_shapes = ["x".join(map(str, shape_for(s, names[0]))) for s in sug.sizes]
-    else:
-        sug.input_shapes = [";".join(f"{k}={'x'.join(map(str, shape_for(s, k)))}" for k in names)
+    else:  # name every image input (its size known), so that the others keep theirs
+        shown = [k for k, v in all_dims.items() if k in names or all(isinstance(d, int) for d in v)]
+        sug.input_shapes = [";".join(f"{k}={'x'.join(map(str, shape_for(s, k)))}" for k in shown)
                             for s in sug.sizes]
     notes = []
     if sug.sizes:
@@ -890,54 +898,30 @@ def _parse_range(size_range):
     return lo, hi
 
 
-def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True, size_range=None,
-                    layout: str | None = None) -> PaddingReport:
-    """Effective padding of every conv and pool of ``model`` at one input size.
+def _parse_given(input_shape):
+    """None, ``("one", dims)`` or ``("named", {input name: dims})`` (a mapping, or text like
+    ``a=1x3x64x64;b=1x3x32x32``)."""
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, dict):
+        return "named", {str(k): parse_shape(v) for k, v in input_shape.items()}
+    if isinstance(input_shape, str) and "=" in input_shape:
+        out = {}
+        for part in input_shape.split(";"):
+            if not part.strip():
+                continue
+            name, sep, shape = part.partition("=")
+            if not sep or not name.strip():
+                raise InputError(f"cannot parse input shape {input_shape!r}: expected NAME=SHAPE;NAME=SHAPE, "
+                                 "e.g. a=1x3x64x64;b=1x3x32x32")
+            out[name.strip()] = parse_shape(shape)
+        return "named", out
+    return "one", parse_shape(input_shape)
 
-    Parameters
-    ----------
-    model : str, os.PathLike, LoadedModel or onnx.ModelProto
-    input_shape : str or sequence of int, optional
-        The image input's shape as the model declares it (``"1x3x224x224"``; NHWC models
-        ``"1x224x224x3"``), or its spatial sizes only (``"224x224"``) when the layout is known.
-        Default: the declared shape, with a symbolic batch dim taken as 1.
-    skews : mapping, optional
-        ``{layer id: (down, right)}`` from the weights report (``LayerResult.skew``).
-    suggest : bool
-        Search input sizes that pad every strided layer evenly.
-    size_range : (lo, hi) or "lo:hi", optional
-        Sizes to search (inclusive); default nominal ± 32.
-    layout : str, optional
-        ``"NCHW"``/``"NHWC"``… when the graph does not show it.
 
-    Raises
-    ------
-    InputError
-        Unparsable or non-positive shape, rank mismatch, channel mismatch, no image input.
-    """
-    proto, source = as_model_proto(model)
-    rng = _parse_range(size_range)
-    given = parse_shape(input_shape) if input_shape is not None else None
-    model_info = {"path": str(getattr(source, "path", "")) or None,
-                  "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None}
-    refs = [r for r in walk_nodes(proto)
-            if (r.node.domain if r.node.domain != "ai.onnx" else "", r.node.op_type) in LAYER_OPS]
-    notes: list[str] = []
-    if not refs:
-        return PaddingReport(model=model_info, input={}, layers=[], summary={"layers": 0},
-                             summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
-    image = find_image_input(proto, given_rank=len(given) if given else None)
-    if image is None:
-        raise InputError("model has no image input: no 3-D, 4-D or 5-D float input feeds a convolution "
-                         f"or pool (inputs: {describe_inputs(proto)})")
-    rank = image.rank if image.rank is not None else len(given)
-    trace_layout(proto, image, rank)
-    if layout:
-        traced = image.layout
-        apply_layout(image, layout)
-        if traced and traced != image.layout:
-            notes.append(f"layout {image.layout} given; the graph suggests {traced}")
-
+def _resolve_dims(image, given, rank) -> list:
+    """The dims analysed for ``image``: ``given`` (full or spatial only) checked against the
+    declaration, else the declared dims with a symbolic batch taken as 1."""
     declared = image.declared if image.declared is not None else (None,) * rank
     if given is not None:
         if len(given) == rank:
@@ -963,52 +947,175 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
                 raise InputError(f"input shape {'x'.join(map(str, dims))} does not match input {image.name!r} "
                                  f"({image.declared_text()}, layout {image.layout}): it has {c} channels, "
                                  f"not {dims[image.channel_axis]}")
-    else:
-        dims = []
-        batch_axis = image.batch_axis if image.batch_axis is not None else 0
-        for ax, d in enumerate(declared):
-            if isinstance(d, int) and d > 0:
-                dims.append(d)
-            elif ax == batch_axis:
-                dims.append(1)
-            else:
-                dims.append(d if isinstance(d, str) else None)
+        return dims
+    dims = []
+    batch_axis = image.batch_axis if image.batch_axis is not None else 0
+    for ax, d in enumerate(declared):
+        if isinstance(d, int) and d > 0:
+            dims.append(d)
+        elif ax == batch_axis:
+            dims.append(1)
+        else:
+            dims.append(d if isinstance(d, str) else None)
+    return dims
+
+
+def _input_info(image, dims) -> dict:
     spatial = None
     if image.spatial_axes and all(isinstance(dims[a], int) for a in image.spatial_axes):
         spatial = [dims[a] for a in image.spatial_axes]
-    unknown_dims = [str(declared[a]) if declared[a] is not None else "?" for a, d in enumerate(dims)
-                    if not isinstance(d, int)]
-    if unknown_dims:
-        notes.append(f"input {image.name!r} is declared {image.declared_text()}; the sizes "
-                     f"{', '.join(unknown_dims)} are not known: give --input-shape "
-                     f"(e.g. {_example_shape(image, dims)})")
+    return {"name": image.name, "elem_type": image.elem_type,
+            "declared": list(image.declared) if image.declared is not None else None,
+            "shape": [d if isinstance(d, int) else None for d in dims],
+            "layout": image.layout, "layout_source": image.layout_source,
+            "spatial": spatial}
+
+
+def _groups(images, infos) -> list:
+    """Image inputs whose sizes are varied together: the same nominal spatial size (or the same
+    symbolic spatial dims), first group holding the first input."""
+    groups: list = []
+    for im, info in zip(images, infos):
+        if info["spatial"] is None:
+            continue
+        sym = tuple(im.declared[a] for a in im.spatial_axes) if im.declared is not None else ()
+        key = (tuple(info["spatial"]), sym if all(isinstance(d, str) for d in sym) else None)
+        for g in groups:
+            if g["spatial"] == key[0] and (key[1] is None or g["sym"] in (None, key[1])):
+                g["images"].append(im)
+                break
+        else:
+            groups.append({"spatial": key[0], "sym": key[1], "images": [im]})
+    return groups
+
+
+def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True, size_range=None,
+                    layout: str | None = None) -> PaddingReport:
+    """Effective padding of every conv and pool of ``model`` at one input size.
+
+    Parameters
+    ----------
+    model : str, os.PathLike, LoadedModel or onnx.ModelProto
+    input_shape : str, sequence of int or mapping, optional
+        The image input's shape as the model declares it (``"1x3x224x224"``; NHWC models
+        ``"1x224x224x3"``), or its spatial sizes only (``"224x224"``) when the layout is known.
+        Models with several image inputs: this is the first one's shape (others whose declared
+        dims share its symbolic names follow it), or per input ``{"a": "1x3x64x64", ...}`` /
+        ``"a=1x3x64x64;b=1x3x32x32"``.
+        Default: the declared shape, with a symbolic batch dim taken as 1.
+    skews : mapping, optional
+        ``{layer id: (down, right)}`` from the weights report (``LayerResult.skew``).
+    suggest : bool
+        Search input sizes that pad every strided layer evenly. Image inputs of equal size are
+        varied together; each other input is searched on its own, the rest at their size.
+        Candidates at which strict ONNX shape inference finds shapes that do not fit together
+        (an upsampled branch added to a skip connection of another size, …) are rejected.
+    size_range : (lo, hi) or "lo:hi", optional
+        Sizes to search (inclusive) for the first image input; default nominal ± 32.
+    layout : str, optional
+        ``"NCHW"``/``"NHWC"``… when the graph does not show it.
+
+    Raises
+    ------
+    InputError
+        Unparsable or non-positive shape, rank mismatch, channel mismatch, no image input.
+    """
+    proto, source = as_model_proto(model)
+    rng = _parse_range(size_range)
+    given = _parse_given(input_shape)
+    model_info = {"path": str(getattr(source, "path", "")) or None,
+                  "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None}
+    refs = [r for r in walk_nodes(proto)
+            if (r.node.domain if r.node.domain != "ai.onnx" else "", r.node.op_type) in LAYER_OPS]
+    notes: list[str] = []
+    if not refs:
+        return PaddingReport(model=model_info, input={}, layers=[], summary={"layers": 0},
+                             summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
+    named = given[1] if given and given[0] == "named" else {}
+    one = given[1] if given and given[0] == "one" else None
+    images = find_image_inputs(proto, given_rank=len(one) if one else None)
+    if named:
+        for im in find_image_inputs(proto, given_rank=max(len(v) for v in named.values())):
+            if im.name not in {i.name for i in images}:
+                images.append(im)
+        unknown = [k for k in named if k not in {i.name for i in images}]
+        if unknown:
+            raise InputError(f"--input-shape names {', '.join(map(repr, unknown))}, which is not an image input "
+                             f"of the model (image inputs: {', '.join(i.name for i in images) or 'none'})")
+    if not images:
+        raise InputError("model has no image input: no 3-D, 4-D or 5-D float input feeds a convolution "
+                         f"or pool (inputs: {describe_inputs(proto)})")
+    all_dims: dict = {}
+    infos = []
+    for j, image in enumerate(images):
+        g = named.get(image.name) if named else (one if j == 0 else None)
+        rank = image.rank if image.rank is not None else len(g) if g is not None else None
+        if rank is None:
+            continue
+        trace_layout(proto, image, rank)
+        if layout and (j == 0 or len(layout.strip()) == rank):
+            traced = image.layout
+            apply_layout(image, layout)
+            if traced and traced != image.layout:
+                notes.append(f"layout {image.layout} given for {image.name!r}; the graph suggests {traced}")
+        dims = _resolve_dims(image, g, rank)
+        if j > 0 and g is None and images[0].declared is not None:
+            # dims named like the first input's symbolic dims take its values
+            first = dict(zip(images[0].declared, all_dims[images[0].name]))
+            dims = [first.get(d, d) if isinstance(d, str) and isinstance(first.get(d), int) else d
+                    for d in dims]
+        all_dims[image.name] = dims
+        info = _input_info(image, dims)
+        infos.append(info)
+        unknown_dims = [str(image.declared[a]) if image.declared and image.declared[a] is not None else "?"
+                        for a, d in enumerate(dims) if not isinstance(d, int)]
+        info["unknown_dims"] = unknown_dims
+        if unknown_dims:
+            notes.append(f"input {image.name!r} is declared {image.declared_text()}; the sizes "
+                         f"{', '.join(unknown_dims)} are not known: give --input-shape "
+                         f"(e.g. {_example_shape(image, dims)})")
+    images = [im for im in images if im.name in all_dims]
+    image = images[0]
+    any_unknown = any(info.pop("unknown_dims") for info in infos)
 
     oracle = ShapeOracle(proto)
+    problems = []
     try:
-        shapes = oracle.infer({image.name: dims})
+        shapes, problems = oracle.infer_checked(all_dims)
     except Exception as e:  # noqa: BLE001 - inference failures are reported per layer
         shapes = {}
         notes.append(f"ONNX shape inference failed: {' '.join(str(e).split())[:300]}")
+    # Problems that do not disqualify a candidate size: at the model's own declared shape, all of
+    # them (the model is analysed as shipped); at a size the user gave, only those that are not
+    # shape mismatches (type complaints of ONNX's checker that onnxruntime may not share).
+    as_declared = all(im.declared is not None and list(im.declared) == all_dims[im.name] for im in images)
+    baseline = frozenset(p.key for p in problems if as_declared or p.kind != "ShapeInferenceError")
+    at, _unk = _at_text(infos)
+    if problems and not any_unknown:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        notes.append(f"the network's shapes do not fit together at {at} (strict ONNX shape inference: "
+                     f"{problems[0].text()}{more}); layers after that point are of unknown size")
+    elif problems:
+        notes.append(f"strict ONNX shape inference: {problems[0].text()}")
+    notes.extend(oracle.loop_notes)
+    reached = {im.name: reach(proto, im.name) for im in images}
     specs = [_spec(r) for r in refs]
     rows = []
     statics = []
     for spec in specs:
         in_fn = spec.ref.path.startswith("function:")
         row = _layer(spec, shapes, in_fn)
-        if row.status == "unknown" and unknown_dims and "function" not in row.reason:
-            row.reason += f" (model input {image.name!r} has unknown dims; give --input-shape)"
+        row.inputs = [im.name for im in images if spec.data in reached[im.name]]
+        if row.status == "unknown" and any_unknown and "function" not in row.reason:
+            row.reason += " (an image input has unknown dims; give --input-shape)" if len(images) > 1 else \
+                f" (model input {image.name!r} has unknown dims; give --input-shape)"
         rows.append(row)
         statics.append(_resolve_static(spec, shapes))
-    report = PaddingReport(
-        model=model_info,
-        input={"name": image.name, "elem_type": image.elem_type,
-               "declared": list(image.declared) if image.declared is not None else None,
-               "shape": [d if isinstance(d, int) else None for d in dims],
-               "layout": image.layout, "layout_source": image.layout_source,
-               "spatial": spatial},
-        layers=rows, summary={}, summary_line="", notes=notes)
+    report = PaddingReport(model=model_info, input=infos[0], layers=rows, summary={}, summary_line="",
+                           notes=notes, inputs=infos)
     report.attach_skews(skews)
     if suggest:
+        spatial = infos[0]["spatial"]
         if spatial is None:
             if not image.spatial_axes:
                 notes.append("no size suggestions: cannot tell which input axes are spatial from the graph; "
@@ -1016,7 +1123,16 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
             else:
                 notes.append("no size suggestions: the input size is not known")
         else:
-            report.suggestions = _suggest(oracle, image, dims, specs, statics, rows, rng, spatial)
+            groups = _groups(images, infos)
+            main_sug = None
+            for k, grp in enumerate(groups):
+                sug = _suggest(oracle, grp["images"], all_dims, specs, statics, rows, rng if k == 0 else None,
+                               list(grp["spatial"]), baseline)
+                if main_sug is None:
+                    main_sug = sug
+                else:
+                    main_sug.others.append(sug)
+            report.suggestions = main_sug
     return report
 
 
@@ -1047,9 +1163,8 @@ def _short(text: str, width: int = 44) -> str:
 
 def render_table(report: PaddingReport) -> str:
     lines = []
-    inp = report.input
-    if inp:
-        lines.append(f"input {inp.get('name')!r}: {_j(inp.get('shape'))}"
+    for inp in (report.inputs or ([report.input] if report.input else [])):
+        lines.append(f"input {inp.get('name')!r}: {_j(['?' if d is None else d for d in inp.get('shape') or []] or None)}"
                      f" (declared {_j(inp.get('declared'))}; layout {inp.get('layout') or 'unknown'}"
                      f"{' from the graph' if inp.get('layout_source') == 'graph' else ''})")
     head = ["#", "layer", "op", "in", "k", "d", "s", "pads", "unread", "eff pad (before/after)",
@@ -1085,18 +1200,20 @@ def render_table(report: PaddingReport) -> str:
                      "stride-1 conv over the zero-stuffed input")
     lines.append("")
     lines.append(f"summary: {report.summary_line}")
-    s = report.suggestions
-    if s is not None:
+    top = report.suggestions
+    several = top is not None and bool(top.others)
+    for s in ([top] + list(top.others)) if top is not None else []:
+        who = f" for {', '.join(map(repr, s.inputs))}" if several else ""
         if s.mode == "per-axis" and s.per_axis:
             for ax, vals in s.per_axis.items():
-                lines.append(f"even {ax}s: {', '.join(map(str, vals[:12])) or 'none'}"
+                lines.append(f"even {ax}s{who}: {', '.join(map(str, vals[:12])) or 'none'}"
                              + (" …" if len(vals) > 12 else ""))
         if s.sizes:
-            lines.append("suggested sizes (nearest first): "
+            lines.append(f"suggested sizes{who} (nearest first): "
                          + ", ".join("×".join(map(str, z)) for z in s.sizes[:10])
                          + (f" … ({len(s.sizes)} in all)" if len(s.sizes) > 10 else ""))
             lines.append(f"e.g. --input-shape {s.input_shapes[0]}")
-        lines.append(f"suggestion: {s.note}")
+        lines.append(f"suggestion{who}: {s.note}")
     for n in report.notes:
         lines.append(f"note: {n}")
     return "\n".join(lines)

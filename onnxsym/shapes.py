@@ -1,15 +1,20 @@
 """Shapes and layout of a model's image input, and cheap repeated shape inference.
 
 * :func:`parse_shape` reads ``1x3x224x224`` (also ``1,3,224,224`` or a sequence of ints).
-* :func:`find_image_input` picks the input that carries the image: a 3-D, 4-D or 5-D float (or
-  uint8) graph input from which a convolution or pool can be reached.
+* :func:`find_image_inputs` lists the inputs that carry images: 3-D, 4-D or 5-D float (or
+  uint8) graph inputs from which a convolution or pool can be reached — also one inside an
+  If/Loop/Scan body, by outer-scope reference or as a Loop/Scan initial value
+  (:func:`find_image_input`: the first). :func:`reach` gives every tensor an input feeds.
 * :func:`trace_layout` follows that input through layout-preserving ops and Transposes to the
   first convolution or pool and so learns which input axes are batch, channels and spatial
   (``NCHW``, or ``NHWC`` for tf2onnx exports with a Transpose in front of the convs).
 * :class:`ShapeOracle` runs ONNX shape inference on a *skeleton* of the model — the same graph
   with every large tensor payload cut off (dims and types kept) — so inference costs about a
   millisecond per run on MobileNetV2/ResNet-50, never touches weights, and works for models
-  over 2 GB. It is re-run per candidate input size by the padding suggestions.
+  over 2 GB. It is re-run per candidate input size by the padding suggestions;
+  ``infer_checked`` adds a strict run whose errors (:class:`ShapeProblem`: e.g. an Add that
+  cannot broadcast an upsampled branch with its skip connection) mark sizes the network cannot
+  run at. Loop bodies get the first iteration's sizes of their carried values.
 """
 from __future__ import annotations
 
@@ -515,7 +520,9 @@ class ShapeProblem:
         return (self.op_type, self.node, self.kind)
 
     def where(self) -> str:
-        return f"{self.op_type} node {self.node!r}" if self.node else f"a {self.op_type} node"
+        if self.node:
+            return f"{self.op_type} node {self.node!r}"
+        return f"{'an' if self.op_type[:1] in 'AEIOU' else 'a'} {self.op_type} node"
 
     def text(self) -> str:
         return f"{self.where()}: {self.message}"

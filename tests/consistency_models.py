@@ -107,6 +107,70 @@ def two_inputs(size=32):
                   [h.make_tensor_value_info("logits", T.FLOAT, ["N", 3])])
 
 
+def two_inputs_batched(size=32):
+    """A second input with the batch dimension: scale [N, 3] (fed as one row, repeated)."""
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Mul", ["m", "s"], ["logits"])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size]),
+                          h.make_tensor_value_info("s", T.FLOAT, ["N", 3])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", 3])])
+
+
+def temperature(size=32, classes=4, seed=0):
+    """GAP -> linear -> divided by a temperature input [1, 1] (like /tmp/review45/two.onnx)."""
+    rng = np.random.default_rng(seed)
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Gemm", ["m", "W"], ["z"]),
+             h.make_node("Div", ["z", "temp"], ["logits"])]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size]),
+                          h.make_tensor_value_info("temp", T.FLOAT, [1, 1])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", classes])],
+                  [_w("W", rng.normal(size=(3, classes)))])
+
+
+def binary(size=32, sigmoid=True, corner=False, rank=2, seed=0, bias=0.0):
+    """One score per input ([N, 1], rank=1: [N]): a probability (sigmoid) or a logit.
+
+    corner=False: global average pool -> linear, exactly mirror-invariant. corner=True: reads the
+    top-left pixel only, so its class follows whatever lands in that corner."""
+    rng = np.random.default_rng(seed)
+    if corner:
+        nodes = [h.make_node("Slice", ["x", "starts", "ends", "axes"], ["c"]),
+                 h.make_node("Flatten", ["c"], ["f"], axis=1)]
+        inits = [numpy_helper.from_array(np.array([0, 0], np.int64), "starts"),
+                 numpy_helper.from_array(np.array([1, 1], np.int64), "ends"),
+                 numpy_helper.from_array(np.array([2, 3], np.int64), "axes")]
+        W = np.array([[4.0], [0.0], [0.0]])
+    else:
+        nodes = [h.make_node("ReduceMean", ["x"], ["f"], axes=[2, 3], keepdims=0)]
+        inits = []
+        W = rng.normal(size=(3, 1)) * 4
+    nodes.append(h.make_node("Gemm", ["f", "W", "b"], ["z" if (sigmoid or rank == 1) else "y"]))
+    inits += [_w("W", W), _w("b", [bias])]
+    last = "z"
+    if sigmoid:
+        nodes.append(h.make_node("Sigmoid", ["z"], ["p" if rank == 1 else "y"]))
+        last = "p"
+    if rank == 1:
+        nodes.append(h.make_node("Reshape", [last, "shape1"], ["y"]))
+        inits.append(numpy_helper.from_array(np.array([-1], np.int64), "shape1"))
+    out_shape = ["N"] if rank == 1 else ["N", 1]
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("y", T.FLOAT, out_shape)], inits)
+
+
+def detector(size=32, threshold=2.0, gain=20.0):
+    """A "text detector" probability map [N, 1, H, W]: sigmoid(gain * (red - threshold)) of the
+    ImageNet-normalised red channel. Near-white pixels respond (p ~ 1); elsewhere p ~ 1e-17."""
+    nodes = [h.make_node("Conv", ["x", "W", "B"], ["z"], kernel_shape=[1, 1]),
+             h.make_node("Sigmoid", ["z"], ["y"])]
+    W = np.zeros((1, 3, 1, 1))
+    W[0, 0] = gain
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("y", T.FLOAT, ["N", 1, size, size])],
+                  [_w("W", W), _w("B", [-gain * threshold])])
+
+
 def unsupported_op(size=32):
     nodes = [h.make_node("NoSuchOp", ["x"], ["y"], domain="org.example")]
     return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
@@ -131,6 +195,29 @@ def smooth_images(n=6, hw=(48, 60), seed=0):
     return np.stack(out)
 
 
+def dark_images(n=4, hw=(64, 64), seed=0):
+    """Noise photos with no bright pixel (0-150): the detector above sees nothing."""
+    return np.random.default_rng(seed).integers(0, 150, size=(n, *hw, 3), dtype=np.uint8)
+
+
+def bright_blob_images(n=4, hw=(64, 64), seed=1):
+    """Dark noise with a white square in the middle (inside every crop): the detector responds."""
+    imgs = dark_images(n, hw, seed)
+    cy, cx = hw[0] // 2, hw[1] // 2
+    for k, img in enumerate(imgs):
+        r = 6 + 2 * k
+        img[cy - r:cy + r, cx - r:cx + r + k] = 255
+    return imgs
+
+
 def save(model, path):
     onnx.save(model, str(path))
     return str(path)
+
+
+def imageset(arr, source="in-memory test images"):
+    """An ImageSet of uint8 arrays [N, H, W, 3] (no file needed)."""
+    from onnxsym.images import ImageSet
+
+    return ImageSet(names=[f"img{i}" for i in range(len(arr))],
+                    sources=[np.ascontiguousarray(a) for a in arr], source=source)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 import consistency_models as cm
 from onnxsym.cli import main
-from onnxsym.consistency import (SCHEMA, clustered_proportion, measure_consistency, wilson)
+from onnxsym.consistency import (SCHEMA, Z95, clustered_proportion, measure_consistency, t975,
+                                 wilson)
 from onnxsym.errors import InputError
 
 ort = pytest.importorskip("onnxruntime")
@@ -59,7 +60,15 @@ def test_clustered_interval_is_wider_when_images_disagree_internally():
     assert p1 == p2 == 0.8
     assert deff1 > 3 and deff2 == 1.0
     assert ci1[1] - ci1[0] > ci2[1] - ci2[0]
-    assert ci2 == pytest.approx(wilson(40, 50))
+    f = (t975(9) / Z95) ** 2  # small-sample factor: t with images-1 degrees of freedom
+    assert ci2 == pytest.approx(wilson(40 / f, 50 / f))
+    assert ci2[0] < wilson(40, 50)[0] and ci2[1] > wilson(40, 50)[1]
+
+
+def test_t_quantiles():
+    assert t975(1) == pytest.approx(12.706, abs=1e-3) and t975(9) == pytest.approx(2.262, abs=1e-3)
+    assert t975(30) == pytest.approx(2.042, abs=1e-3) and t975(60) == pytest.approx(2.000, abs=1e-3)
+    assert t975(1000) == pytest.approx(1.962, abs=1e-3) and t975(float("inf")) == pytest.approx(1.96, abs=1e-3)
 
 
 # ---- protocol on small models -------------------------------------------------------------

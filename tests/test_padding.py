@@ -560,3 +560,172 @@ def test_keras_nhwc_model():
     assert rep.input["layout"] == "NHWC"
     uneven = [r for r in rep.layers if r.uneven]
     assert uneven and all(r.direction == "bottom-right" for r in uneven)
+
+
+# --------------------------------------------------------------------------------------------
+# Candidate sizes at which the network's shapes do not fit together; subgraphs; several inputs
+# --------------------------------------------------------------------------------------------
+def _graph_model(nodes, inputs, outputs, inits=(), opset=17):
+    g = helper.make_graph(nodes, "g", inputs,
+                          [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def unet_like(up):
+    """x (1x3xHxW) -> skip = Conv1x1(x) (H); Conv k3 s2 p1 (ceil(H/2)) -> Conv k3 s1 -> upsample
+    x2 -> Add(skip).
+
+    ``up="resize"``: nearest Resize x2 gives 2*ceil(H/2): the Add fits only at even H, where the
+    stride-2 conv pads unevenly (1/0), so no size is both even and runnable; at odd H (e.g. 65,
+    where the conv pads 1/1) onnxruntime fails. ``up="convt"``: ConvTranspose k3 s2 p1 gives
+    2*ceil(H/2)-1: the Add fits only at odd H, exactly where the conv pads evenly.
+    """
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])
+    inits = [_w("ws", 4, 3, 1, 1), _w("wd", 4, 3, 3, 3), _w("wc", 4, 4, 3, 3)]
+    nodes = [helper.make_node("Conv", ["x", "ws"], ["skip"], name="skip"),
+             helper.make_node("Conv", ["x", "wd"], ["d"], pads=[1, 1, 1, 1], strides=[2, 2], name="down"),
+             helper.make_node("Conv", ["d", "wc"], ["c"], pads=[1, 1, 1, 1], name="mid")]
+    if up == "resize":
+        inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales"))
+        nodes.append(helper.make_node("Resize", ["c", "", "scales"], ["u"], mode="nearest", name="up"))
+    else:
+        inits.append(_w("wt", 4, 4, 3, 3))
+        nodes.append(helper.make_node("ConvTranspose", ["c", "wt"], ["u"], pads=[1, 1, 1, 1], strides=[2, 2],
+                                      name="up"))
+    nodes.append(helper.make_node("Add", ["u", "skip"], ["y"], name="join"))
+    return _graph_model(nodes, [x], ["y"], inits)
+
+
+def _ort_runs(model, size) -> bool:
+    ort = pytest.importorskip("onnxruntime")
+    ort.set_default_logger_severity(4)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    try:
+        sess.run(None, {"x": np.zeros((1, 3, size, size), np.float32)})
+        return True
+    except Exception:  # noqa: BLE001 - onnxruntime's shape errors
+        return False
+
+
+def test_suggestions_skip_sizes_where_shapes_do_not_fit_and_suggested_sizes_run():
+    m = unet_like("convt")
+    rep = analyze_padding(m, "1x3x64x64")
+    s = rep.suggestions
+    assert s.sizes[:2] == [[63, 63], [65, 65]] and all(z[0] % 2 == 1 for z in s.sizes)
+    assert s.mismatched == 33  # every even size in 32..96: the ConvTranspose gives H-1
+    assert "33 size(s) skipped: the network's shapes do not fit together there" in s.note
+    assert "Add node 'join'" in s.note
+    assert _ort_runs(m, 63)      # the top suggestion runs
+    assert not _ort_runs(m, 66)  # a rejected size does not
+    # nominal 64 does not fit either: said in one note, not left as silent unknown layers
+    assert any("do not fit together at 64×64" in n and "'join'" in n for n in rep.notes)
+
+
+def test_no_suggestion_when_every_even_size_breaks_the_network():
+    m = unet_like("resize")
+    rep = analyze_padding(m, "1x3x64x64")
+    s = rep.suggestions
+    # 65 pads the stride-2 conv evenly (old answer) but the Add cannot broadcast 66 with 65
+    assert not _ort_runs(m, 65) and _ort_runs(m, 64)
+    assert s.sizes == [] and s.mismatched == 32
+    assert s.best == {"size": [64, 64], "uneven_strided_layers": 1}
+    assert "no input size in 32–96 pads every strided layer evenly" in s.note
+    assert not any("do not fit" in n for n in rep.notes)  # 64 itself is fine
+    rep65 = analyze_padding(m, "1x3x65x65", suggest=False)
+    assert [n for n in rep65.notes if "do not fit together at 65×65" in n and "Add node 'join'" in n]
+
+
+def test_shipped_mobilenet_still_suggests_225_with_the_strict_check():
+    rep = analyze_padding(MOBILENET, "1x3x224x224")
+    assert [225, 225] in rep.suggestions.sizes and rep.suggestions.mismatched == 0
+    assert not any("do not fit" in n for n in rep.notes)
+
+
+def test_image_input_found_through_if_branches():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])
+    cond = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+
+    def branch(tag):
+        return helper.make_graph(
+            [helper.make_node("Conv", ["x", "w"], [f"{tag}_y"], pads=[1, 1, 1, 1], strides=[2, 2], name=f"{tag}_conv")],
+            tag, [], [helper.make_tensor_value_info(f"{tag}_y", TensorProto.FLOAT, None)])
+
+    node = helper.make_node("If", ["cond"], ["y"], then_branch=branch("then"), else_branch=branch("else"), name="if")
+    m = _graph_model([node], [x, cond], ["y"], [_w("w", 4, 3, 3, 3)])
+    rep = analyze_padding(m)
+    assert rep.input["name"] == "x" and rep.input["layout"] == "NCHW"
+    assert sorted((r.id, r.input_size, r.direction) for r in rep.layers) == [
+        ("else_conv", [32, 32], "top-left"), ("then_conv", [32, 32], "top-left")]
+    assert rep.summary_line.startswith("2 of 2 stride-2 convs pad unevenly at 32×32")
+    assert rep.suggestions.sizes[0] == [31, 31]
+
+
+def _loop_model(stride):
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["c_in"], ["c_out"]),
+         helper.make_node("Conv", ["xs", "w"], ["xs_out"], pads=[1, 1, 1, 1], strides=[stride, stride],
+                          name="loop_conv")],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xs", TensorProto.FLOAT, [1, 8, 32, 32])],
+        [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xs_out", TensorProto.FLOAT, [1, 8, 32, 32])])
+    return _graph_model([helper.make_node("Loop", ["n", "", "x8"], ["y"], body=body, name="loop")],
+                        [helper.make_tensor_value_info("x8", TensorProto.FLOAT, [1, 8, 32, 32])], ["y"],
+                        [_w("w", 8, 8, 3, 3), numpy_helper.from_array(np.array(3, np.int64), "n")])
+
+
+def test_loop_body_sizes_follow_the_input():
+    rep = analyze_padding(_loop_model(1))
+    assert rep.input["layout"] == "NCHW" and rep.input["spatial"] == [32, 32]
+    assert rep.summary_line == "no strided convs at 32×32"  # not "input size unknown"
+    # a new input size reaches the body (ONNX inference alone keeps the body's declared 32x32)
+    rep = analyze_padding(_loop_model(1), "1x8x64x64")
+    assert rep.layers[0].input_size == [64, 64]
+    # a strided conv in the body: its carried value halves per iteration, which is said
+    rep = analyze_padding(_loop_model(2), "1x8x64x64")
+    assert rep.layers[0].input_size == [64, 64] and rep.layers[0].direction == "top-left"
+    assert any("changes size across iterations (1x8x64x64 -> 1x8x32x32)" in n for n in rep.notes)
+
+
+def _two_input_model(shape_a, shape_b, join=False):
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, shape_a)
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, shape_b)
+    nodes = [helper.make_node("Conv", ["a", "w"], ["ya"], pads=[1, 1, 1, 1], strides=[2, 2], name="ca"),
+             helper.make_node("Conv", ["b", "w"], ["yb"], pads=[1, 1, 1, 1], strides=[2, 2], name="cb")]
+    outs = ["ya", "yb"]
+    if join:
+        nodes.append(helper.make_node("Add", ["ya", "yb"], ["y"], name="join"))
+        outs = ["y"]
+    return _graph_model(nodes, [a, b], outs, [_w("w", 4, 3, 3, 3)])
+
+
+def test_two_image_inputs_each_named_and_searched_on_its_own():
+    m = _two_input_model([1, 3, 64, 64], [1, 3, 32, 32])
+    rep = analyze_padding(m)
+    assert [i["name"] for i in rep.inputs] == ["a", "b"]
+    assert {r.id: r.inputs for r in rep.layers} == {"ca": ["a"], "cb": ["b"]}
+    assert rep.summary_line.startswith("2 of 2 stride-2 convs pad unevenly at a 64×64, b 32×32")
+    s = rep.suggestions
+    assert s.inputs == ["a"] and s.not_varied == ["cb"] and s.never_even == []
+    assert s.sizes[0] == [63, 63] and s.input_shapes[0] == "a=1x3x63x63;b=1x3x32x32"
+    assert "uneven at every size" not in s.note and "not reached from 'a' (fed by 'b')" in s.note
+    (sb,) = s.others
+    assert sb.inputs == ["b"] and sb.not_varied == ["ca"] and sb.sizes[0] == [31, 31]
+    # the named form of --input-shape sets each input
+    rep = analyze_padding(m, "a=1x3x63x63;b=1x3x31x31", suggest=False)
+    assert rep.summary_line.startswith("0 of 2 stride-2 convs pad unevenly at a 63×63, b 31×31")
+    with pytest.raises(InputError, match="not an image input"):
+        analyze_padding(m, "c=1x3x8x8")
+
+
+def test_inputs_sharing_symbolic_sizes_are_varied_together():
+    m = _two_input_model([1, 3, "H", "W"], [1, 3, "H", "W"], join=True)
+    rep = analyze_padding(m, "1x3x64x64")
+    assert rep.inputs[1]["shape"] == [1, 3, 64, 64]  # b follows a's H, W
+    s = rep.suggestions
+    assert s.inputs == ["a", "b"] and s.others == [] and s.mismatched == 0
+    assert s.sizes[0] == [63, 63] and s.input_shapes[0] == "a=1x3x63x63;b=1x3x63x63"

@@ -8,14 +8,22 @@ JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fraction
   ``provider_fallback`` - null, or one line when CUDA was wanted but not obtained (with the reason)
 * ``input`` {name, layout, height, width, channels, dtype, batch, shape, size_from},
   ``preprocessing`` {preset, description, channel_order}
-* ``output`` {name, kind: classifier|spatial|vector, shape, softmax_applied, stride, comparison}
-* ``shift`` {consistency, pairs, images, ci95: [lo, hi] | null, ci95_method, metric,
-  mean_abs_delta_top1_prob, design_effect, offsets}
-* ``flip`` {axis, consistency, images, ci95, ci95_method, metric, mean_abs_delta_top1_prob};
-  ``flip_vertical`` the same or null
+* ``metric`` - what every ``consistency`` number is: ``top1_agreement`` (a share of pairs / images,
+  shown as %), ``pixel_top1_agreement`` (mean share of agreeing output pixels, %) or
+  ``cosine_similarity`` (mean cosine in [-1, 1], NOT an agreement rate: shown as "cosine 0.14")
+* ``output`` {name, kind: classifier|spatial|vector, shape, softmax_applied, stride, comparison,
+  binary: null | "probability" (class = p > 0.5) | "logit" (class = value > 0) for one-score
+  outputs [B] / [B, 1], metric}
+* ``shift`` {consistency (null when nothing could be compared), pairs, images, ci95: [lo, hi] |
+  null, ci95_method, metric, mean_abs_delta_top1_prob, design_effect, offsets, excluded_pairs,
+  excluded_images}; ``excluded_*``: cosine metrics only, comparisons of two flat (near-zero /
+  near-constant) outputs left out; ``pairs``/``images`` count what was compared
+* ``flip`` {axis, consistency, images, ci95, ci95_method, metric, mean_abs_delta_top1_prob,
+  excluded_images}; ``flip_vertical`` the same or null
 * ``repeat`` {inputs, identical, max_abs_diff, agreement, ok}
 * ``image_source``, ``skipped`` [{name, reason}], ``per_image`` [{name, shift_agree, shift_pairs,
-  shift_mean, flip, flip_vertical, top1}]
+  shift_mean, flip, flip_vertical, top1, shift_excluded, flat}] (``shift_mean``/``flip`` null when
+  left out)
 * ``timing`` {seconds, inputs_run, inputs_per_second}
 * ``notes`` [str], ``warnings`` [str]
 """
@@ -51,6 +59,7 @@ def report_to_dict(r) -> dict:
         "pairs_per_image": r.pairs_per_image,
         "batch_size": r.batch_size,
         "images": r.images,
+        "metric": r.output.metric or None,
         "image_source": r.image_source,
         "input": {k: v for k, v in asdict(r.input).items() if k != "notes"},
         "preprocessing": {"preset": r.preset, "description": r.preset_description,
@@ -74,21 +83,38 @@ def to_json(r) -> str:
     return json.dumps(report_to_dict(r), indent=1, ensure_ascii=False)
 
 
-def _pct(x):
-    return "—" if x is None else f"{100 * x:.1f} %"
+def _cosine_metric(r) -> bool:
+    return getattr(r.output, "metric", "") == "cosine_similarity"
 
 
-def _ci(ci):
-    return "—" if not ci else f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
+def _pct(x, cosine=False):
+    if x is None:
+        return "—"
+    return f"cosine {x:.3f}" if cosine else f"{100 * x:.1f} %"
+
+
+def _ci(ci, cosine=False):
+    if not ci:
+        return "—"
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if cosine else f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
+
+
+def _part(name, res, cosine):
+    if res.consistency is None:
+        return f"{name} n/a" + (" (all outputs flat)" if cosine else "")
+    return f"{name} {_pct(res.consistency, cosine)} {_ci(res.ci95, cosine)}"
 
 
 def summary_line(r) -> str:
-    """One greppable line."""
-    s = f"onnxsym consistency: shift {_pct(r.shift.consistency)} {_ci(r.shift.ci95)}"
-    s += f", flip {_pct(r.flip.consistency)} {_ci(r.flip.ci95)}"
+    """One greppable line. Agreement rates are shown as %, cosine similarities as "cosine 0.14"."""
+    cos = _cosine_metric(r)
+    s = "onnxsym consistency: " + _part("shift", r.shift, cos) + ", " + _part("flip", r.flip, cos)
     if r.flip_vertical:
-        s += f", vflip {_pct(r.flip_vertical.consistency)} {_ci(r.flip_vertical.ci95)}"
-    s += f" ({r.images} images, {r.shift.pairs} pairs, seed {r.seed}, provider {r.provider})"
+        s += ", " + _part("vflip", r.flip_vertical, cos)
+    pairs = f"{r.shift.pairs} pairs"
+    if r.shift.excluded_pairs:
+        pairs += f" + {r.shift.excluded_pairs} flat left out"
+    s += f" ({r.images} images, {pairs}, seed {r.seed}, provider {r.provider})"
     return s
 
 
@@ -106,13 +132,17 @@ def to_table(r) -> str:
         + (f" ({len(r.skipped)} skipped)" if r.skipped else ""),
         "",
     ]
-    rows = [["shift", _pct(r.shift.consistency), _ci(r.shift.ci95), f"{r.shift.pairs} pairs",
+    cos = _cosine_metric(r)
+    n_shift = f"{r.shift.pairs} pairs" + (f" (+{r.shift.excluded_pairs} flat)" if r.shift.excluded_pairs else "")
+    rows = [["shift", _pct(r.shift.consistency, cos), _ci(r.shift.ci95, cos), n_shift,
              "—" if r.shift.mean_abs_delta_top1_prob is None else f"{r.shift.mean_abs_delta_top1_prob:.3f}"]]
     for f in (r.flip, r.flip_vertical):
         if f is not None:
-            rows.append([f"flip ({f.axis})", _pct(f.consistency), _ci(f.ci95), f"{f.images} images",
+            n = f"{f.images} images" + (f" (+{f.excluded_images} flat)" if f.excluded_images else "")
+            rows.append([f"flip ({f.axis})", _pct(f.consistency, cos), _ci(f.ci95, cos), n,
                          "—" if f.mean_abs_delta_top1_prob is None else f"{f.mean_abs_delta_top1_prob:.3f}"])
-    body = table(["test", "consistency", "95 % interval", "n", "mean |Δp top-1|"], rows, "lrrrr")
+    body = table(["test", "cosine similarity" if cos else "consistency", "95 % interval", "n",
+                  "mean |Δp top-1|"], rows, "lrrrr")
     tail = ["",
             f"shift: {r.shift.metric}; offsets {r.shift.offsets}.",
             f"shift interval: {r.shift.ci95_method}"
