@@ -258,7 +258,9 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
         from .weights import layer_skews
 
         report.attach_skews(layer_skews(loaded))
-    emit(report.to_json() if fmt == "json" else report.render_table(), output)
+    from .report import padding_render as render
+
+    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)
     if output or fmt == "json":
         click.echo(report.summary_line, err=True)
 

@@ -87,7 +87,9 @@ def to_table(report, width: int = 44) -> str:
         out.append(report.padding.get("error", "padding: not diagnosed"))
     elif report.padding is not None:
         out.append("")
-        out.append(report.padding.render_table())
+        from .padding_render import to_table as padding_table
+
+        out.append(padding_table(report.padding))
     out.append(summary_line(report))
     return "\n".join(out)
 
