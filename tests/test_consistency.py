@@ -286,3 +286,232 @@ def test_cli_cuda_wanted_but_cpu_obtained_said_exactly_once(tmp_path, smooth_npy
     assert p.returncode == 3
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "CUDA" in lines[0], p.stderr
+
+
+# ---- one-score (binary) outputs -----------------------------------------------------------
+def _spec():
+    from onnxsym.images import InputSpec
+
+    return InputSpec(name="x", layout="NCHW", height=32, width=32, channels=3, dtype="float32",
+                     batch=None, shape=["N", 3, 32, 32], size_from="model")
+
+
+@pytest.mark.parametrize("sample,mode,classes", [
+    (np.array([[0.3], [0.7], [0.5]], np.float32), "probability", [0, 1, 0]),
+    (np.array([[-2.0], [0.1], [0.0]], np.float32), "logit", [0, 1, 0]),
+    (np.array([-1e-30, 1e-30, 3.0], np.float32), "logit", [0, 1, 1]),      # [B]: sign, not sigmoid
+    (np.array([[[[0.2]]], [[[0.9]]]], np.float32), "probability", [0, 1]),  # [B, 1, 1, 1]
+])
+def test_one_score_output_is_a_binary_classifier(sample, mode, classes):
+    from onnxsym.consistency import _Output
+
+    o = _Output("y", sample, _spec())
+    assert o.kind == "classifier" and o.info.binary == mode and o.info.metric == "top1_agreement"
+    assert ("p > 0.5" if mode == "probability" else "logit > 0") in o.info.comparison
+    recs = o.records(sample)
+    assert [o.top1(r) for r in recs] == classes
+    j = max(range(len(recs)), key=lambda k: abs(recs[k][1] - recs[0][1]))
+    agree, dp = o.compare_classifier(recs[0], recs[j])
+    assert agree is False and 0 < dp <= 1
+
+
+def test_binary_probability_and_logit_models(smooth_npy, noise_npy):
+    r = measure_consistency(cm.binary(), smooth_npy, provider="cpu", vertical=True)
+    assert r.output.binary == "probability" and r.output.kind == "classifier"
+    assert r.flip.consistency == 1.0 and r.flip_vertical.consistency == 1.0  # GAP: mirror-invariant
+    assert r.shift.mean_abs_delta_top1_prob is not None and {p.top1 for p in r.per_image} <= {0, 1}
+    lg = measure_consistency(cm.binary(sigmoid=False), smooth_npy, provider="cpu")
+    assert lg.output.binary == "logit"
+    # sigmoid(z) > 0.5 exactly when z > 0: the same decisions
+    assert [p.top1 for p in lg.per_image] == [p.top1 for p in r.per_image]
+    assert lg.shift.consistency == r.shift.consistency
+    assert lg.shift.mean_abs_delta_top1_prob == pytest.approx(r.shift.mean_abs_delta_top1_prob, abs=1e-6)
+
+
+@pytest.mark.parametrize("sigmoid,rank", [(True, 2), (False, 2), (False, 1)])
+def test_binary_model_reading_a_corner_pixel_scores_low(noise_npy, sigmoid, rank):
+    # cosine similarity of scalars is always +-1: before, this scored 100 % (or a mean of signs)
+    r = measure_consistency(cm.binary(corner=True, sigmoid=sigmoid, rank=rank), noise_npy, provider="cpu")
+    assert r.output.binary == ("probability" if sigmoid else "logit")
+    assert r.shift.consistency < 0.7 and r.shift.ci95[1] < 0.85
+    assert r.flip.consistency < 0.8 and r.flip.ci95 is not None
+    assert r.shift.design_effect is not None
+
+
+def test_binary_probability_that_leaves_0_1_later_is_warned():
+    from onnxsym.consistency import _Output
+
+    o = _Output("y", np.array([[0.2], [0.9]], np.float32), _spec())
+    o.records(np.array([[1.5], [0.3]], np.float32))
+    assert o.binary_out_of_range == 1
+
+
+# ---- flat (near-zero / near-constant) outputs ------------------------------------------------
+def test_flat_outputs_are_left_out_of_the_cosine_metric():
+    imgs = np.concatenate([cm.dark_images(6), cm.bright_blob_images(4)])
+    r = measure_consistency(cm.detector(), cm.imageset(imgs), provider="cpu", vertical=True)
+    assert r.output.kind == "spatial" and r.output.metric == "cosine_similarity"
+    assert r.shift.excluded_images == 6 and r.shift.excluded_pairs == 30
+    assert r.shift.images == 4 and r.shift.pairs == 20
+    assert r.flip.excluded_images == 6 and r.flip.images == 4
+    assert r.flip_vertical.excluded_images == 6
+    assert r.shift.consistency == pytest.approx(1.0)  # equivariant where it responds
+    assert [p.flat for p in r.per_image] == [True] * 6 + [False] * 4
+    assert all(p.shift_mean is None and p.flip is None for p in r.per_image[:6])
+    assert any("not meaningful for most images" in w for w in r.warnings)
+    assert any("left out" in n for n in r.notes)
+
+
+def test_all_flat_outputs_measure_nothing():
+    r = measure_consistency(cm.detector(), cm.imageset(cm.dark_images(5)), provider="cpu")
+    assert r.shift.consistency is None and r.shift.ci95 is None and r.flip.consistency is None
+    assert r.shift.excluded_pairs == 25 and r.images == 5
+    assert any("nothing to compare" in w for w in r.warnings)
+    from onnxsym.report.consistency_render import summary_line, to_json, to_table
+
+    assert "shift n/a (all outputs flat)" in summary_line(r)
+    assert json.loads(to_json(r))["shift"]["consistency"] is None
+    to_table(r)
+
+
+def test_no_flat_outputs_no_exclusion(noise_npy):
+    r = measure_consistency(cm.pointwise_conv(), noise_npy, provider="cpu")
+    assert r.shift.excluded_pairs == 0 and r.flip.excluded_images == 0
+    assert not r.warnings and not any("flat" in n for n in r.notes)
+
+
+def test_cosine_metric_is_not_shown_as_a_percentage(tmp_path):
+    imgs = np.concatenate([cm.dark_images(3), cm.bright_blob_images(3)])
+    np.save(tmp_path / "i.npy", imgs)
+    model = cm.save(cm.detector(), tmp_path / "d.onnx")
+    code, out, err = run("consistency", model, "--images", tmp_path / "i.npy", "--provider", "cpu",
+                         "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["metric"] == "cosine_similarity" and doc["output"]["metric"] == "cosine_similarity"
+    assert isinstance(doc["shift"]["consistency"], float)
+    assert doc["shift"]["excluded_pairs"] == 15 and doc["flip"]["excluded_images"] == 3
+    line = [l for l in err.splitlines() if l.startswith("onnxsym consistency:")][0]
+    assert "shift cosine 1.000" in line and "%" not in line and "flat left out" in line
+    code, out, err = run("consistency", model, "--images", tmp_path / "i.npy", "--provider", "cpu")
+    rows = [l for l in out.splitlines() if l.startswith(("shift  ", "flip ("))]
+    assert "cosine similarity" in out and "(+3 flat)" in out and len(rows) == 2
+    assert all("cosine 1.000" in l and "%" not in l for l in rows)
+    # classifiers stay percentages
+    code, out, err = run("consistency", cm.save(cm.gap_linear(), tmp_path / "m.onnx"), "--images",
+                         tmp_path / "i.npy", "--provider", "cpu", "--format", "json")
+    assert json.loads(out)["metric"] == "top1_agreement" and "%" in err
+
+
+# ---- bad input: exit 2, not 3 ----------------------------------------------------------------
+@pytest.mark.parametrize("case", ["seed", "png_model", "text_model", "huge_size", "huge_batch",
+                                  "feed_unknown", "feed_bad_value", "feed_bad_shape", "feed_missing",
+                                  "feed_twice", "unfed"])
+def test_cli_bad_input_exit_2(tmp_path, smooth_npy, case):
+    from PIL import Image
+
+    model = cm.save(cm.gap_linear(), tmp_path / "m.onnx")
+    args = ["consistency", model, "--provider", "cpu", "--images", smooth_npy]
+    want = {"seed": "--seed -1: must be ≥ 0", "png_model": "not a valid ONNX model",
+            "text_model": "not an ONNX model", "huge_size": "smaller --input-size",
+            "huge_batch": "--batch-size 1", "feed_unknown": "no input 'nope'",
+            "feed_bad_value": "expected a .npy file or a number", "feed_bad_shape": "does not match",
+            "feed_missing": "file not found", "feed_twice": "given twice", "unfed": "--feed NAME"}[case]
+    if case == "seed":
+        args += ["--seed", "-1"]
+    elif case == "png_model":
+        Image.fromarray(cm.smooth_images(1)[0]).save(tmp_path / "x.png")
+        args[1] = tmp_path / "x.png"
+    elif case == "text_model":
+        (tmp_path / "x.onnx").write_text("hello")
+        args[1] = tmp_path / "x.onnx"
+    elif case in ("huge_size", "huge_batch"):
+        args[1] = cm.save(cm.gap_linear(spatial_symbolic=True), tmp_path / "s.onnx")
+        args += ["--input-size", "100000"] if case == "huge_size" else ["--input-size", "8000", "--batch-size", "4"]
+    else:
+        args[1] = cm.save(cm.two_inputs(), tmp_path / "t.onnx")
+        np.save(tmp_path / "bad.npy", np.ones((2, 3), np.float32))
+        args += {"feed_unknown": ["--feed", "s=1", "--feed", "nope=1"], "feed_bad_value": ["--feed", "s=abc"],
+                 "feed_bad_shape": ["--feed", f"s={tmp_path / 'bad.npy'}"],
+                 "feed_missing": ["--feed", f"s={tmp_path / 'none.npy'}"],
+                 "feed_twice": ["--feed", "s=1", "--feed", "s=2"], "unfed": []}[case]
+    code, out, err = run(*args)
+    assert code == 2, err
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("onnxsym: error:") and want in lines[0], err
+
+
+def test_api_seed_and_model_checks(tmp_path, smooth_npy):
+    from onnxsym.errors import ModelError
+
+    with pytest.raises(InputError, match="--seed"):
+        measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", seed=-3)
+    with pytest.raises(InputError, match="--seed"):
+        measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", seed=1.5)
+    (tmp_path / "x.onnx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    with pytest.raises(ModelError):
+        measure_consistency(tmp_path / "x.onnx", smooth_npy, provider="cpu")
+    with pytest.raises(ModelError):
+        measure_consistency(str(tmp_path / "missing.onnx"), smooth_npy, provider="cpu")
+    with pytest.raises(ModelError):
+        measure_consistency(b"\xff\xff\xff not a model", smooth_npy, provider="cpu")
+    # a LoadedModel, bytes and a path all work
+    from onnxsym.loading import load_model
+
+    path = cm.save(cm.gap_linear(), tmp_path / "m.onnx")
+    a = measure_consistency(load_model(path), smooth_npy, provider="cpu")
+    b = measure_consistency(open(path, "rb").read(), smooth_npy, provider="cpu")
+    assert a.shift == b.shift
+
+
+def test_large_inputs_lower_the_default_batch(monkeypatch, smooth_npy):
+    import onnxsym.consistency as C
+
+    per_input = 3 * 24 * 24 * 4
+    monkeypatch.setattr(C, "MAX_BATCH_BYTES", 10 * per_input)
+    m = cm.gap_linear(spatial_symbolic=True)
+    r = measure_consistency(m, smooth_npy, provider="cpu", input_size=24)
+    assert r.batch_size == 10 and any("10 per run" in n for n in r.notes)
+    with pytest.raises(InputError, match="--batch-size 10"):
+        measure_consistency(m, smooth_npy, provider="cpu", input_size=24, batch_size=16)
+    with pytest.raises(InputError, match="fixed batch"):
+        measure_consistency(cm.gap_linear(batch=12, spatial_symbolic=True), smooth_npy, provider="cpu",
+                            input_size=24)
+    monkeypatch.undo()
+    assert r.shift == measure_consistency(m, smooth_npy, provider="cpu", input_size=24).shift
+
+
+# ---- extra inputs from the CLI ----------------------------------------------------------------
+def test_cli_feed_npy_scalar_and_broadcast(tmp_path, smooth_npy):
+    np.save(tmp_path / "s.npy", np.ones((1, 3), np.float64))   # converted to the input's float32
+    m = cm.save(cm.two_inputs(), tmp_path / "t.onnx")
+    code, out, err = run("consistency", m, "--images", smooth_npy, "--provider", "cpu",
+                         "--feed", f"s={tmp_path / 's.npy'}", "--format", "json")
+    assert code == 0, err
+    ref = json.loads(out)
+    assert ref["flip"]["consistency"] == 1.0
+    # the same scale as one row repeated over a batch dimension [N, 3]
+    mb = cm.save(cm.two_inputs_batched(), tmp_path / "tb.onnx")
+    code, out, err = run("consistency", mb, "--images", smooth_npy, "--provider", "cpu",
+                         "--feed", f"s={tmp_path / 's.npy'}", "--format", "json", "--batch-size", "7")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["shift"] == ref["shift"] and any("repeated over the batch" in n for n in doc["notes"])
+    # a number, with the input's dtype and shape ([1, 1] temperature)
+    mt = cm.save(cm.temperature(), tmp_path / "temp.onnx")
+    code, out, err = run("consistency", mt, "--images", smooth_npy, "--provider", "cpu", "--feed", "temp=2")
+    assert code == 0, err
+    code2, out2, _ = run("consistency", mt, "--images", smooth_npy, "--provider", "cpu", "--feed", "temp=0.5")
+    assert code2 == 0 and out.splitlines()[-1] == out2.splitlines()[-1]  # argmax ignores the temperature
+
+
+def test_parse_feed(tmp_path):
+    from onnxsym.consistency import parse_feed
+
+    assert parse_feed("t=3") == ("t", 3) and parse_feed("t = -1.5e-2") == ("t", -0.015)
+    np.save(tmp_path / "a.npy", np.arange(3))
+    name, arr = parse_feed(f"a={tmp_path / 'a.npy'}")
+    assert name == "a" and list(arr) == [0, 1, 2]
+    for bad in ("t", "=3", "t=", "t=x.npz"):
+        with pytest.raises(InputError):
+            parse_feed(bad)

@@ -107,6 +107,59 @@ def test_folder_recursive_sorted_and_unreadable_listed(tmp_path):
     assert s.load(2).shape == (20, 30, 3) and s.load(2).dtype == np.uint8
 
 
+def test_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
+    grey16 = (np.arange(40 * 50).reshape(40, 50) * 32).astype(np.uint16)   # 0 .. 63968
+    _write(tmp_path / "g16.png", grey16)
+    with Image.open(tmp_path / "g16.png") as im:
+        assert im.mode.startswith("I")       # I;16 (or I in older Pillow)
+    rgb8 = (np.arange(40 * 50 * 3).reshape(40, 50, 3) % 256).astype(np.uint8)
+    _write(tmp_path / "rgb8.png", rgb8)
+    s = load_images(tmp_path)
+    got = s.load(s.names.index("g16.png"))
+    want = np.clip(np.rint(grey16 / 257.0), 0, 255).astype(np.uint8)
+    assert got.shape == (40, 50, 3) and got.dtype == np.uint8
+    assert np.array_equal(got[..., 0], want) and np.array_equal(got[..., 1], want)
+    assert got.mean() < 130                  # not almost white (PIL's convert clips at 255)
+    assert np.array_equal(s.load(s.names.index("rgb8.png")), rgb8)   # 8-bit untouched
+
+
+@pytest.mark.parametrize("mode,arr,want", [
+    ("I;16", np.array([[0, 257, 65535]], np.uint16), [0, 1, 255]),
+    ("I;16B", np.array([[0, 32896, 65535]], ">u2"), [0, 128, 255]),
+    ("I", np.array([[0, 65535, 70000]], np.int32), [0, 255, 255]),
+    ("F", np.array([[0.0, 0.5, 1.0]], np.float32), [0, 128, 255]),        # [0, 1]
+    ("F", np.array([[0.0, 100.0, 255.0]], np.float32), [0, 100, 255]),    # 0-255
+    ("F", np.array([[-1.0, 0.0, 1000.0]], np.float32), [0, 0, 255]),      # own range
+])
+def test_wide_modes_to_8_bit(mode, arr, want):
+    from onnxsym.images import _to_8bit
+
+    out = _to_8bit(arr, mode)
+    assert out.dtype == np.uint8 and out[0].tolist() == want
+
+
+def test_float_and_16_bit_big_endian_images_decode(tmp_path, monkeypatch):
+    from onnxsym import images
+
+    f = (np.linspace(0, 1, 30 * 20).reshape(20, 30)).astype(np.float32)
+    real_open = Image.open
+
+    class Fake:  # a PIL image in mode F, as a TIFF/other decoder would give
+        def __init__(self, im):
+            self.im = im
+
+        def __enter__(self):
+            return self.im
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(Image, "open", lambda p: Fake(Image.fromarray(f, mode="F")))
+    got = images._decode("whatever.png")
+    monkeypatch.setattr(Image, "open", real_open)
+    assert got.shape == (20, 30, 3) and got[0, 0, 0] == 0 and got[-1, -1, 0] == 255
+
+
 def test_no_images_and_all_unreadable(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no images found"):
