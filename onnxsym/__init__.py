@@ -11,7 +11,7 @@ _LAZY = {
     "analyze_weights": ("onnxsym.weights", "analyze_weights"),
     "analyze_padding": ("onnxsym.padding", "analyze_padding"),
     "measure_consistency": ("onnxsym.consistency", "measure_consistency"),
-    "audit": ("onnxsym.audit", "audit"),
+    "audit": ("onnxsym.auditing", "audit"),
 }
 
 __all__ = ["__version__", *_LAZY]

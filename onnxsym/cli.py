@@ -312,7 +312,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     Exit codes: 0 every gate passed, 1 a gate failed, 2 bad input or usage,
     3 onnxruntime failed (the weight part of the report is still written).
     """
-    from .audit import audit
+    from .auditing import audit
     from .gates import gates_from, load_config
     from .report import audit_render as render
     from .report.files import check_writable, write_atomic
@@ -378,7 +378,7 @@ def compare_cmd(a, b, fmt, output):
 
     Layers are matched by weight shape and order, not by name: converters rename and reorder.
     """
-    from .audit import compare_docs, load_report
+    from .auditing import compare_docs, load_report
     from .report import audit_render as render
 
     deltas = compare_docs(load_report(a), load_report(b))

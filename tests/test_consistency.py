@@ -206,9 +206,12 @@ def test_mobilenet_on_the_shipped_photos(mobilenet_report):
 def test_mobilenet_other_seed_within_the_interval(mobilenet_report):
     a = mobilenet_report
     b = measure_consistency(MOBILENET, provider="cpu", seed=1)
-    # Two estimates that each carry sampling noise: their 95 % intervals must overlap (one
-    # estimate falls inside the other's interval only ~83 % of the time, so that is not asserted).
-    assert a.shift.ci95[0] <= b.shift.ci95[1] and b.shift.ci95[0] <= a.shift.ci95[1]
+    # Two estimates of the same number (the photos are fixed, only the offsets change): the
+    # interval also carries the photo-to-photo variance, so each estimate lies inside the other's
+    # interval (seeds 0-19: 380/380 ordered pairs; see the module docstring). Seeds 0 and 1 are
+    # among the farthest apart: 88 % [71.2, 95.6] and 72 % [46.9, 88.2].
+    assert a.shift.ci95[0] <= b.shift.consistency <= a.shift.ci95[1]
+    assert b.shift.ci95[0] <= a.shift.consistency <= b.shift.ci95[1]
     assert abs(a.shift.consistency - b.shift.consistency) < 0.25
     assert a.flip == b.flip  # the flip protocol uses no random offsets
 

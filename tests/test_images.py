@@ -154,7 +154,7 @@ def test_float_and_16_bit_big_endian_images_decode(tmp_path, monkeypatch):
         def __exit__(self, *a):
             return False
 
-    monkeypatch.setattr(Image, "open", lambda p: Fake(Image.fromarray(f, mode="F")))
+    monkeypatch.setattr(Image, "open", lambda p: Fake(Image.fromarray(f)))
     got = images._decode("whatever.png")
     monkeypatch.setattr(Image, "open", real_open)
     assert got.shape == (20, 30, 3) and got[0, 0, 0] == 0 and got[-1, -1, 0] == 255

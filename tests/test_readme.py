@@ -29,3 +29,13 @@ def test_readme_example_runs(line, monkeypatch):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, (line, r.stderr[-500:])
     assert r.stdout.strip()
+
+
+PYTHON_BLOCKS = re.findall(r"```python\n(.+?)```", README, flags=re.S)
+
+
+@pytest.mark.parametrize("code", PYTHON_BLOCKS)
+def test_readme_python_example_runs(code, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.strip()
