@@ -261,6 +261,7 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     low = [r.id for r in wrep.layers if r.symmetry is not None and r.symmetry < gates.asymmetry_below]
     facts = {"median_symmetry": s.internal.get("median_symmetry"), "asymmetric_layers": low,
              "shift_consistency": shift, "flip_consistency": flip, "consistency_error": error,
+             "consistency_is_cosine": is_cosine(cons_dict),
              "uneven_strided": _uneven_strided(padding), "baseline": base,
              "baseline_protocol_note": " — baseline measured differently: " + "; ".join(differences) if differences else ""}
     results = evaluate(gates, facts)
@@ -313,22 +314,30 @@ def _spatial(input_size):
     return dims
 
 
+def is_cosine(cons: dict | None) -> bool:
+    """True when the consistency numbers are mean cosine similarities, not shares of agreement."""
+    return bool(cons) and cons.get("metric") == "cosine_similarity"
+
+
 def summary_line(verdict, s, cons, results, seconds) -> str:
-    """``PASSED | symmetry 0.79 (baseline 0.41) | shift 84.1 % ±2.3 | flip 91.0 % ±3.1 | 12.3 s``."""
+    """``PASSED | symmetry 0.79 (baseline 0.41) | shift 84.1 % ±2.3 | flip 91.0 % ±3.1 | 12.3 s``
+    (``shift cosine 0.41 ±0.12`` where the output is compared by cosine similarity)."""
     parts = [verdict]
     med = s.internal.get("median_symmetry")
     parts.append(f"symmetry {med:.2f} (baseline {s.baseline['median_mean']:.2f})" if med is not None
                  else "symmetry n/a")
     if cons and "error" not in cons:
+        cosine = is_cosine(cons)
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
             v, ci = part.get("consistency"), part.get("ci95")
+            half = max(v - ci[0], ci[1] - v) if v is not None and ci and None not in ci else None
             if v is None:
                 parts.append(f"{kind} n/a")
-            elif ci and None not in ci:
-                parts.append(f"{kind} {100 * v:.1f} % ±{100 * max(v - ci[0], ci[1] - v):.1f}")
+            elif cosine:
+                parts.append(f"{kind} cosine {v:.2f}" + (f" ±{half:.2f}" if half is not None else ""))
             else:
-                parts.append(f"{kind} {100 * v:.1f} %")
+                parts.append(f"{kind} {100 * v:.1f} %" + (f" ±{100 * half:.1f}" if half is not None else ""))
     elif cons:
         parts.append("consistency failed")
     else:

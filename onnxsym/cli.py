@@ -198,16 +198,10 @@ class _ProgressBar:
 def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr,
                     vertical, batch_size, feed, fmt, output):
     """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
-    from .consistency import measure_consistency, parse_feed
-    from .errors import InputError
+    from .consistency import measure_consistency, parse_feeds
     from .report import consistency_render as render
 
-    feeds = {}
-    for text in feed:
-        name, value = parse_feed(text)
-        if name in feeds:
-            raise InputError(f"--feed {name}: given twice")
-        feeds[name] = value
+    feeds = parse_feeds(feed)
     bar = _ProgressBar()
     try:
         report = measure_consistency(
@@ -282,6 +276,8 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("--bgr", is_flag=True, default=None, help="Feed channels in BGR order (default RGB).")
 @click.option("--vertical", is_flag=True, default=None, help="Also measure vertical-flip consistency.")
 @click.option("--batch-size", type=int, default=None, help="Inputs per onnxruntime run [default: 32].")
+@click.option("--feed", "feed", multiple=True, metavar="NAME=FILE.npy|NUMBER",
+              help="Value of a model input other than the image (repeatable), as in `consistency`.")
 @click.option("--min-symmetry", type=float, help="Gate: median internal S at least this.")
 @click.option("--max-asymmetric-layers", type=int, help="Gate: at most N layers with S below --asymmetry-below.")
 @click.option("--asymmetry-below", type=float, help="Threshold for --max-asymmetric-layers [default: 0.5].")
@@ -303,7 +299,7 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @handle_errors
 def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_per_image, seed, preset,
-              bgr, vertical, batch_size, min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
+              bgr, vertical, batch_size, feed, min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
               min_flip_consistency, fail_on_uneven_padding, baseline, max_symmetry_drop,
               max_consistency_drop, config_path, json_out, html_out, fmt, quiet):
     """Weights, padding and consistency of MODEL, checked against gates; one summary line.
@@ -313,6 +309,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     3 onnxruntime failed (the weight part of the report is still written).
     """
     from .auditing import audit
+    from .consistency import parse_feeds
     from .gates import gates_from, load_config
     from .report import audit_render as render
     from .report.files import check_writable, write_atomic
@@ -341,7 +338,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
                        seed=pick(seed, "seed", 0), preset=pick(preset, "preset", "imagenet"),
                        channel_order="bgr" if pick(bgr, "bgr", False) else "rgb",
                        vertical=pick(vertical, "vertical", False), batch_size=pick(batch_size, "batch_size", None),
-                       gates=gates, baseline=baseline, progress=bar)
+                       feeds=parse_feeds(feed) or None, gates=gates, baseline=baseline, progress=bar)
     finally:
         if bar is not None:
             bar.close()

@@ -662,6 +662,17 @@ def parse_feed(text: str):
     return name, number
 
 
+def parse_feeds(texts) -> dict:
+    """Several ``--feed`` values -> {name: array or number}; a name given twice is an error."""
+    feeds = {}
+    for text in texts or ():
+        name, value = parse_feed(text)
+        if name in feeds:
+            raise InputError(f"--feed {name}: given twice")
+        feeds[name] = value
+    return feeds
+
+
 def _prepare_feeds(feeds: dict, inputs, spec: InputSpec) -> tuple[dict, set, list]:
     """Check the caller's extra inputs against the model; convert to the input's dtype.
 

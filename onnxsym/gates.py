@@ -171,6 +171,11 @@ def evaluate(gates: Gates, facts: dict) -> list:
         if v is None:
             add(f"min_{kind}_consistency", False, None, thr,
                 f"{kind} consistency was not measured ({facts.get('consistency_error') or 'run skipped'})")
+        elif facts.get("consistency_is_cosine"):
+            add(f"min_{kind}_consistency", v >= thr, v, thr,
+                f"{kind} mean cosine {v:.3f} {'>=' if v >= thr else '<'} {thr:.3f}"
+                + ("" if v >= thr else f" (short by {thr - v:.3f})"),
+                f"min_{kind}_consistency cosine {v:.3f} < {thr:.3f}")
         else:
             add(f"min_{kind}_consistency", v >= thr, v, thr,
                 f"{kind} consistency {100 * v:.1f} % {'>=' if v >= thr else '<'} {100 * thr:.1f} %"

@@ -138,7 +138,7 @@ def test_wide_modes_to_8_bit(mode, arr, want):
     assert out.dtype == np.uint8 and out[0].tolist() == want
 
 
-def test_float_and_16_bit_big_endian_images_decode(tmp_path, monkeypatch):
+def test_float_image_decodes(tmp_path, monkeypatch):
     from onnxsym import images
 
     f = (np.linspace(0, 1, 30 * 20).reshape(20, 30)).astype(np.float32)

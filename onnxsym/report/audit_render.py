@@ -47,15 +47,20 @@ def to_table(report, color: bool = False) -> str:
     elif "error" in cons:
         out.append(_paint(f"consistency: failed: {cons['error']}", "red", color))
     else:
+        from ..auditing import is_cosine
+
+        cosine = is_cosine(cons)
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
             ci = part.get("ci95") or [None, None]
             n = part.get("pairs") if kind == "shift" else part.get("images")
             unit = "pairs" if kind == "shift" else "images"
             v = part.get("consistency")
-            out.append(f"{kind} consistency: {fmt(None if v is None else 100 * v, 1)} % "
-                       f"[95% CI {fmt(None if ci[0] is None else 100 * ci[0], 1)}–"
-                       f"{fmt(None if ci[1] is None else 100 * ci[1], 1)}] over {n} {unit} "
+            scale, suffix, nd = (1, "", 3) if cosine else (100, " %", 1)
+            what = "mean cosine similarity" if cosine else "consistency"
+            out.append(f"{kind} {what}: {fmt(None if v is None else scale * v, nd)}{suffix} "
+                       f"[95% CI {fmt(None if ci[0] is None else scale * ci[0], nd)}–"
+                       f"{fmt(None if ci[1] is None else scale * ci[1], nd)}] over {n} {unit} "
                        f"({cons.get('images')} images, seed {cons.get('seed')}, provider {cons.get('provider')})")
     if cons and "error" not in cons:
         for note in cons.get("notes") or []:

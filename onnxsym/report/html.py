@@ -734,10 +734,12 @@ def _padding_panel(padding, weights) -> str:
 
 
 def _is_share(c) -> bool:
-    """True when consistency values are shares of agreeing top-1 (shown as %)."""
+    """True when consistency values are shares of agreeing top-1 (shown as %), not cosines."""
+    metric = c.get("metric")
+    if metric:
+        return metric in ("top1_agreement", "pixel_top1_agreement")
     out = c.get("output") if isinstance(c.get("output"), dict) else {}
-    kind = out.get("kind")
-    return kind in (None, "classifier")
+    return out.get("kind") in (None, "classifier")
 
 
 def _bars_svg(c) -> str:
