@@ -28,7 +28,7 @@ CONV_OPS = {
     "com.microsoft.NhwcFusedConv": 1,
 }
 _RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
-               "Multinomial", "Bernoulli", "Dropout"}
+               "Multinomial", "Bernoulli"}
 _MAX_FOLD_DEPTH = 64
 
 
@@ -157,7 +157,7 @@ class _Resolver:
         op = node.op_type
         if node.domain in ("", "ai.onnx") and op == "Constant":
             return self._constant(node), f"Constant node '{node.name or name}'", False
-        if op in _RANDOM_OPS and op != "Dropout":
+        if op in _RANDOM_OPS:
             raise _Unresolved(f"weight is produced by random op {op}")
         if node.domain not in ("", "ai.onnx"):
             raise _Unresolved(f"weight is produced by {node.domain}.{op}, which onnxsym does not fold")
@@ -217,19 +217,29 @@ def _evaluate(node, feeds, opsets):
     return [np.asarray(o) for o in outs]
 
 
-def _dequantize(w, scale, zero_point, what):
+def _per_channel(values, w, what):
+    """A scale or zero point as an array that broadcasts over ``w`` [N, ...]: one value, or one
+    per output channel (axis 0)."""
+    v = np.asarray(values).astype(np.float64)
+    if v.size == 1:
+        return v.reshape(())
+    if v.size == w.shape[0]:
+        return v.reshape((-1,) + (1,) * (w.ndim - 1))
+    raise _Unresolved(f"{what} has {v.size} values for {w.shape[0]} output channels")
+
+
+def _dequantize(w, scale, zero_point):
     """(q − zp)·scale with per-tensor or per-output-channel (axis 0) scale and zero point."""
-    w = w.astype(np.float64)
+    w = np.asarray(w).astype(np.float64)
     if zero_point is not None:
-        zp = np.asarray(zero_point).astype(np.float64)
-        w = w - (zp.reshape((-1,) + (1,) * (w.ndim - 1)) if zp.ndim == 1 and zp.size > 1 else zp.reshape(()) if zp.size == 1 else zp)
+        w = w - _per_channel(zero_point, w, "the weight zero point")
     if scale is not None:
-        s = np.asarray(scale).astype(np.float64)
-        w = w * (s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.ndim == 1 and s.size > 1 else s.reshape(()) if s.size == 1 else s)
+        w = w * _per_channel(scale, w, "the weight scale")
     return w
 
 
 def _to_float(arr):
+    """float32/float64 as they are; every other numeric dtype (fp16, bf16, fp8, int4 …) as float64."""
     arr = np.asarray(arr)
     if arr.dtype in (np.float32, np.float64):
         return arr
@@ -326,13 +336,13 @@ def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: st
         if key.endswith("QLinearConv"):
             scale = _optional(resolver, node, 4, ref)
             zp = _optional(resolver, node, 5, ref)
-            arr = _dequantize(np.asarray(arr), scale, zp, layer.id)
+            arr = _dequantize(arr, scale, zp)
             src += " → dequantized with its QLinearConv scale and zero point"
         elif key == "ConvInteger":
             zp = _optional(resolver, node, 3, ref)
             arr = np.asarray(arr)
             scale = _scale_after_convinteger(ref, consumers or {}, resolver, int(arr.shape[0]))
-            arr = _dequantize(arr, scale, zp, layer.id)
+            arr = _dequantize(arr, scale, zp)
             src += " → minus its ConvInteger zero point"
             src += (" → times the per-channel scale of the Mul after it" if scale is not None
                     else " (no per-channel scale follows; a per-tensor scale does not change S)")
