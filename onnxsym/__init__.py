@@ -17,6 +17,10 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def __getattr__(name):
     if name in _LAZY:
         import importlib

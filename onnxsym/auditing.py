@@ -256,6 +256,13 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     if differences:
         warnings.append("the baseline's consistency was measured differently (" + "; ".join(differences)
                         + "): drops compare different protocols")
+    if gates.max_consistency_drop is not None and cons_dict and "error" not in cons_dict:
+        for kind in ("shift", "flip"):
+            ci = (cons_dict.get(kind) or {}).get("ci95")
+            if ci and None not in ci and (ci[1] - ci[0]) / 2 > gates.max_consistency_drop:
+                warnings.append(f"--max-consistency-drop {gates.max_consistency_drop:g} is tighter than the {kind} "
+                                f"measurement's precision (95 % CI half-width {(ci[1] - ci[0]) / 2:.3f}): "
+                                "use more images (--images) for a meaningful drop gate")
     s = wrep.summary
     shift, flip = _consistency_facts(cons_dict)
     low = [r.id for r in wrep.layers if r.symmetry is not None and r.symmetry < gates.asymmetry_below]
@@ -268,11 +275,12 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     verdict = "PASSED" if all(g.passed for g in results) else "FAILED"
     if error_code:
         verdict = "ERROR"
-    line = summary_line(verdict, s, cons_dict, results, time.perf_counter() - t0)
+    line = summary_line(verdict, s, cons_dict, results, time.perf_counter() - t0, base)
 
     providers = cons_dict.get("providers") if cons_dict and "error" not in cons_dict else None
     data = {
         "schema": SCHEMA,
+        "onnxsym_version": __version__,
         "provenance": {
             "onnxsym_version": __version__, "model": str(loaded.path), "sha256": loaded.sha256(),
             "size_bytes": int(loaded.size_bytes),
@@ -319,25 +327,33 @@ def is_cosine(cons: dict | None) -> bool:
     return bool(cons) and cons.get("metric") == "cosine_similarity"
 
 
-def summary_line(verdict, s, cons, results, seconds) -> str:
-    """``PASSED | symmetry 0.79 (baseline 0.41) | shift 84.1 % ±2.3 | flip 91.0 % ±3.1 | 12.3 s``
-    (``shift cosine 0.41 ±0.12`` where the output is compared by cosine similarity)."""
+def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
+    """``PASSED | symmetry 0.79 (random init 0.41) | shift 84.1 % [81.8, 86.2] | flip 91.0 % [87.9, 93.4] | 12.3 s``.
+
+    Intervals are 95 % and printed as [low, high] (they are not symmetric); cosine metrics print
+    ``shift cosine 0.41 [0.30, 0.52]``; with a baseline report its median S follows the random one.
+    """
     parts = [verdict]
     med = s.internal.get("median_symmetry")
-    parts.append(f"symmetry {med:.2f} (baseline {s.baseline['median_mean']:.2f})" if med is not None
-                 else "symmetry n/a")
+    if med is None:
+        parts.append("symmetry n/a")
+    else:
+        ref = f"random init {s.baseline['median_mean']:.2f}"
+        if base and base.get("median_symmetry") is not None:
+            ref += f"; baseline report {base['median_symmetry']:.2f}"
+        parts.append(f"symmetry {med:.2f} ({ref})")
     if cons and "error" not in cons:
         cosine = is_cosine(cons)
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
             v, ci = part.get("consistency"), part.get("ci95")
-            half = max(v - ci[0], ci[1] - v) if v is not None and ci and None not in ci else None
+            have_ci = v is not None and ci and None not in ci
             if v is None:
                 parts.append(f"{kind} n/a")
             elif cosine:
-                parts.append(f"{kind} cosine {v:.2f}" + (f" ±{half:.2f}" if half is not None else ""))
+                parts.append(f"{kind} cosine {v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if have_ci else ""))
             else:
-                parts.append(f"{kind} {100 * v:.1f} %" + (f" ±{100 * half:.1f}" if half is not None else ""))
+                parts.append(f"{kind} {100 * v:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if have_ci else ""))
     elif cons:
         parts.append("consistency failed")
     else:
@@ -392,8 +408,14 @@ def compare_docs(a: dict, b: dict) -> dict:
     if len(rows) < 0.5 * max(len(la), len(lb), 1):
         summary["warning"] = (f"only {len(rows)} of {max(len(la), len(lb))} conv layers match by weight shape: "
                               "these look like different model families, the deltas mean little")
-    for kind in ("shift", "flip"):
-        ca = _consistency_facts(a.get("consistency"))[0 if kind == "shift" else 1] if a.get("schema") == SCHEMA else None
-        cb = _consistency_facts(b.get("consistency"))[0 if kind == "shift" else 1] if b.get("schema") == SCHEMA else None
+    cons_a = a.get("consistency") if a.get("schema") == SCHEMA else None
+    cons_b = b.get("consistency") if b.get("schema") == SCHEMA else None
+    for k, kind in enumerate(("shift", "flip")):
+        ca, cb = _consistency_facts(cons_a)[k], _consistency_facts(cons_b)[k]
         summary[f"{kind}_consistency"] = [ca, cb, None if ca is None or cb is None else round(cb - ca, 6)]
+        summary[f"{kind}_ci95"] = [((c or {}).get(kind) or {}).get("ci95") if c and "error" not in c else None
+                                   for c in (cons_a, cons_b)]
+    diffs = protocol_differences(protocol_of(cons_a), protocol_of(cons_b))
+    if diffs:
+        summary["protocol_differences"] = diffs
     return {"summary": summary, "layers": rows}

@@ -317,8 +317,10 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     for out_path in (json_out, html_out):
         if out_path:
             check_writable(out_path)  # before the run, not after it
-    config = load_config(config_path)
-    gates = gates_from(config, min_symmetry=min_symmetry, max_asymmetric_layers=max_asymmetric_layers,
+    config, source = load_config(config_path)
+    if source and not quiet:
+        click.echo(f"onnxsym: using settings from {source}", err=True)
+    gates = gates_from(config, source, min_symmetry=min_symmetry, max_asymmetric_layers=max_asymmetric_layers,
                        asymmetry_below=asymmetry_below, min_shift_consistency=min_shift_consistency,
                        min_flip_consistency=min_flip_consistency,
                        fail_on_uneven_padding=fail_on_uneven_padding, max_symmetry_drop=max_symmetry_drop,

@@ -20,18 +20,22 @@ class Gates:
     max_symmetry_drop: float | None = None       # vs --baseline: median S may drop at most this
     max_consistency_drop: float | None = None    # vs --baseline: shift/flip may drop at most this
 
-    def validate(self):
-        """Refuse impossible values (exit 2) with the flag's name."""
+    def validate(self, source: str | None = None):
+        """Refuse impossible values (exit 2), named as the flag or, with ``source``, as the
+        config key in that file."""
+        def label(name, v):
+            return f"{source}: {name} = {v}" if source else f"--{name.replace('_', '-')} {v}"
+
         def frac(name, v, upper=1.0):
             if v is not None and not (0.0 <= v <= upper):
                 hint = " (give a fraction, e.g. 0.85 for 85 %)" if 1 < v <= 100 else ""
-                raise InputError(f"--{name.replace('_', '-')} {v}: must be between 0 and {upper:g}{hint}")
+                raise InputError(f"{label(name, v)}: must be between 0 and {upper:g}{hint}")
 
         for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",
                      "max_symmetry_drop", "max_consistency_drop"):
             frac(name, getattr(self, name))
         if self.max_asymmetric_layers is not None and self.max_asymmetric_layers < 0:
-            raise InputError(f"--max-asymmetric-layers {self.max_asymmetric_layers}: must be 0 or more")
+            raise InputError(f"{label('max_asymmetric_layers', self.max_asymmetric_layers)}: must be 0 or more")
         return self
 
     def active(self) -> dict:
@@ -41,11 +45,12 @@ class Gates:
 _GATE_KEYS = {f.name for f in fields(Gates)}
 
 
-def load_config(path=None, cwd=".") -> dict:
-    """Gate settings from ``path`` (an onnxsym.toml with top-level keys or a ``[tool.onnxsym]``
-    table), or else from ``[tool.onnxsym]`` in ``cwd``/pyproject.toml; {} when there is none.
+def load_config(path=None, cwd=".") -> tuple[dict, str | None]:
+    """Settings from ``path`` (an onnxsym.toml with top-level keys or a ``[tool.onnxsym]``
+    table), or else from ``[tool.onnxsym]`` in ``cwd``/pyproject.toml.
 
-    Keys may use dashes or underscores; unknown keys are an error (a typo must not pass a gate).
+    Returns ``(settings, source)``: source names the file (and table) the settings came from,
+    or is None when there were none. Keys may use dashes or underscores.
     """
     try:
         import tomllib
@@ -57,21 +62,18 @@ def load_config(path=None, cwd=".") -> dict:
     if not path.is_file():
         if explicit:
             raise InputError(f"config file {path} does not exist")
-        return {}
+        return {}, None
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"cannot read config {path}: {err}") from None
+        raise InputError(f"cannot read config {path}: {' '.join(str(err).split())}") from None
     table = doc.get("tool", {}).get("onnxsym")
+    source = f"{path} [tool.onnxsym]"
     if table is None:
-        table = doc if explicit and path.name != "pyproject.toml" else {}
-    out = {}
-    for key, value in table.items():
-        k = key.replace("-", "_")
-        if k == "tool":
-            continue
-        out[k] = value
-    return out
+        if not explicit or path.name == "pyproject.toml":
+            return {}, None
+        table, source = doc, str(path)
+    return {key.replace("-", "_"): value for key, value in table.items() if key != "tool"}, source
 
 
 #: run settings a config file may hold besides the gates, with their types
@@ -109,15 +111,16 @@ def check_config(config: dict) -> dict:
             _typed(key, value, bool)
         elif key in _INT_GATES:
             _typed(key, value, int)
-        elif key != "asymmetry_below" or value is not None:
+        else:
             _typed(key, value, float)
     return config
 
 
-def gates_from(config: dict, **flags) -> Gates:
-    """Config values (checked) overridden by the flags that were given (not None)."""
+def gates_from(config: dict, source: str | None = None, **flags) -> Gates:
+    """Config values (checked, errors naming ``source``) overridden by the flags given (not None)."""
     check_config(config)
     merged = {k: v for k, v in config.items() if k in _GATE_KEYS}
+    Gates(**merged).validate(source or "config")
     merged.update({k: v for k, v in flags.items() if v is not None and k in _GATE_KEYS})
     gates = Gates(**merged)
     for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",

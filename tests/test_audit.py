@@ -268,3 +268,23 @@ def test_compare_matches_reordered_branches(tmp_path):
     assert d["summary"]["matched_layers"] == 2
     assert {(r["a"], r["b"]) for r in d["layers"]} == {("p_a", "q_a"), ("p_b", "q_b")}
     assert all(r["delta"] == 0 for r in d["layers"])
+
+
+def test_config_source_is_said_and_bad_config_values_are_named_as_config(tmp_path):
+    model = classifier(tmp_path)
+    (tmp_path / "c.toml").write_text("min_shift_consistency = 80\n")
+    code, _, err = run("audit", model, "--no-run", "--config", tmp_path / "c.toml")
+    assert code == 2 and "min_shift_consistency = 80" in err and "--min-shift" not in err
+    (tmp_path / "d.toml").write_text("min_symmetry = 0.1\n")
+    code, _, err = run("audit", model, "--no-run", "--config", tmp_path / "d.toml")
+    assert code == 0 and "using settings from" in err
+
+
+def test_summary_line_intervals_and_baseline_wording(tmp_path):
+    model = classifier(tmp_path)
+    run("audit", model, "--provider", "cpu", "--pairs-per-image", "1", "--json", tmp_path / "b.json", "-q")
+    code, out, _ = run("audit", model, "--provider", "cpu", "--pairs-per-image", "1", "-q",
+                       "--baseline", tmp_path / "b.json")
+    line = out.strip()
+    assert re.search(r"symmetry \d\.\d\d \(random init \d\.\d\d; baseline report \d\.\d\d\)", line)
+    assert re.search(r"shift \d+\.\d % \[\d+\.\d, \d+\.\d\]", line) and "±" not in line

@@ -95,13 +95,23 @@ def compare_table(deltas: dict, a: str, b: str) -> str:
                "weight shape and order")
     if s.get("warning"):
         out.append(f"warning: {s['warning']}")
-    for key, label, scale, unit in (("median_symmetry", "median internal S", 1, ""),
-                                    ("shift_consistency", "shift consistency", 100, " %"),
-                                    ("flip_consistency", "flip consistency", 100, " %")):
-        va, vb, dv = s[key]
+    va, vb, dv = s["median_symmetry"]
+    if va is not None or vb is not None:
+        out.append(f"median internal S: {fmt(va)} → {fmt(vb)}" + ("" if dv is None else f" ({dv:+.3f})"))
+    for kind in ("shift", "flip"):
+        va, vb, dv = s[f"{kind}_consistency"]
         if va is None and vb is None:
             continue
-        out.append(f"{label}: {fmt(None if va is None else scale * va, 3 if scale == 1 else 1)}{unit} → "
-                   f"{fmt(None if vb is None else scale * vb, 3 if scale == 1 else 1)}{unit}"
-                   + ("" if dv is None else f" ({scale * dv:+.{3 if scale == 1 else 1}f})"))
+        cis = s.get(f"{kind}_ci95") or [None, None]
+
+        def one(v, ci):
+            if v is None:
+                return "—"
+            text = f"{100 * v:.1f} %"
+            return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci and None not in ci else "")
+
+        out.append(f"{kind} consistency: {one(va, cis[0])} → {one(vb, cis[1])}"
+                   + ("" if dv is None else f" ({100 * dv:+.1f} points)"))
+    if s.get("protocol_differences"):
+        out.append("warning: consistency measured differently: " + "; ".join(s["protocol_differences"]))
     return "\n".join(out)

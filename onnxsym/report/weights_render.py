@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 
 from ..symmetry import TERMS_2D
 from .text import compact_id, fmt, shorten, table
@@ -63,7 +64,7 @@ def to_table(report, width: int = 44) -> str:
         ])
     head = ["#", "layer", "op", "kernel", "stride", "group", "S", "random S", "z", "per-kernel S [q1,q3]",
             "skew(↓,→)", "coher.", "status"]
-    out = [table(head, rows, "rrllllrrrlrrl")]
+    out = [table(head, rows, "rlllllrrrlrrl")]
     s = report.summary
     out.append("")
     out.append(f"model: {report.model['path']} ({report.model['size_bytes'] / 1e6:.1f} MB"
@@ -80,9 +81,11 @@ def to_table(report, width: int = 44) -> str:
     if s.least_symmetric:
         out.append("least symmetric: " + ", ".join(
             f"{shorten(compact_id(x['id']), 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
-    out.append("S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
-               "i.i.d. Gaussian kernels of that shape; z = (S − random mean)/sd; skew: lean of the mean "
-               "kernel (negative = toward top / left); coher.: ||mean kernel|| / rms ||single kernel||.")
+    out.extend(textwrap.wrap(
+        "S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
+        "i.i.d. Gaussian kernels of that shape (untrained init); z = (S − random mean)/sd; per-kernel S: "
+        "median [quartiles] over single kernels W[n, c]; skew: lean of the mean kernel (negative = toward "
+        "top / left); coher.: ||mean kernel|| / rms ||single kernel||.", width=100))
     if isinstance(report.padding, dict):
         out.append(report.padding.get("error", "padding: not diagnosed"))
     elif report.padding is not None:
