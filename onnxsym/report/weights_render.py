@@ -44,27 +44,34 @@ def _kernel(r):
     return "×".join(map(str, r.kernel_shape)) if r.kernel_shape else "?"
 
 
-def to_table(report, width: int = 44) -> str:
-    """The human-readable report: one row per conv node, then the summary."""
+def _stride(r):
+    s = r.strides or [1]
+    return str(s[0]) if len(set(s)) == 1 else "×".join(map(str, s))
+
+
+def to_table(report, width: int = 34) -> str:
+    """The human-readable report: one row per conv node, then the summary (about 115 columns)."""
+    show_op = len({r.op_type for r in report.layers}) > 1 or any(r.op_type != "Conv" for r in report.layers)
     rows = []
     for n, r in enumerate(report.layers):
         base = r.baseline
+        pk = r.per_kernel
         rows.append([
-            n, shorten(compact_id(r.id), width), r.op_type.split(".")[-1], _kernel(r),
-            "×".join(map(str, r.strides)) if r.strides else "1",
-            ("dw" if r.depthwise else str(r.group)),
+            n, shorten(compact_id(r.id), width), *([r.op_type.split(".")[-1]] if show_op else []), _kernel(r),
+            _stride(r), ("dw" if r.depthwise else str(r.group)),
             fmt(r.symmetry),
-            f"{fmt(base.get('mean'))}±{fmt(base.get('sd'))}" if base else "",
+            f"{fmt(base.get('mean'), 2)}±{fmt(base.get('sd'), 2)}" if base else "",
             fmt(r.z_vs_baseline, 1),
-            (f"{fmt(r.per_kernel.get('median'))} [{fmt(r.per_kernel.get('q1'), 2)},{fmt(r.per_kernel.get('q3'), 2)}]"
-             if r.per_kernel.get("median") is not None else ""),
+            (f"{fmt(pk.get('median'))} [{fmt(pk.get('q1'), 2)},{fmt(pk.get('q3'), 2)}]"
+             if pk.get("median") is not None else ""),
             ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else "",
             fmt(r.coherence, 2),
             _status(r),
         ])
-    head = ["#", "layer", "op", "kernel", "stride", "group", "S", "random S", "z", "per-kernel S [q1,q3]",
-            "skew(↓,→)", "coher.", "status"]
-    out = [table(head, rows, "rlllllrrrlrrl")]
+    head = ["#", "layer", *(["op"] if show_op else []), "k", "s", "g", "S", "random S", "z",
+            "single kernels S", "skew(↓,→)", "coher", "status"]
+    align = "rl" + ("l" if show_op else "") + "lllrrrlrrl"
+    out = [table(head, rows, align)]
     s = report.summary
     out.append("")
     out.append(f"model: {report.model['path']} ({report.model['size_bytes'] / 1e6:.1f} MB"
@@ -82,10 +89,11 @@ def to_table(report, width: int = 44) -> str:
         out.append("least symmetric: " + ", ".join(
             f"{shorten(compact_id(x['id']), 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
     out.extend(textwrap.wrap(
-        "S: 1 = mean kernel invariant under every flip/rotation of its grid; random S: mean±sd for "
-        "i.i.d. Gaussian kernels of that shape (untrained init); z = (S − random mean)/sd; per-kernel S: "
-        "median [quartiles] over single kernels W[n, c]; skew: lean of the mean kernel (negative = toward "
-        "top / left); coher.: ||mean kernel|| / rms ||single kernel||.", width=100))
+        "k: kernel, s: stride, g: group (dw = depthwise); S: symmetry of the mean kernel, 1 = invariant "
+        "under every flip/rotation of its grid; random S: mean±sd for i.i.d. Gaussian kernels of that "
+        "shape (untrained init); z = (S − random mean)/sd; single kernels S: median [quartiles] over the "
+        "individual kernels W[n, c]; skew: lean of the mean kernel (negative = toward top / left); "
+        "coher: ||mean kernel|| / rms ||single kernel||.", width=100))
     if isinstance(report.padding, dict):
         out.append(report.padding.get("error", "padding: not diagnosed"))
     elif report.padding is not None:
