@@ -2,16 +2,38 @@
 
 Protocol (docs/metric.md):
 
-* Each image is resized (bilinear, antialiased) so its shorter side is S+32 and centre-cropped to
-  (S+32)^2 - the *base*; S is the model's input size (224 -> 256).
-* **Shift** (Zhang 2019): per image, ``pairs_per_image`` pairs of S^2 crops of the base at offsets
-  drawn uniformly from [0, 32) per axis; a pair agrees when both crops get the same top-1.
+* **Shift range, scaled with the input.** Zhang (2019) evaluates 224x224 models on a 256x256 base
+  with crop offsets uniform in [0, 32). onnxsym keeps exactly that at 224 and scales it with the
+  input: per axis, ``max_shift = round(32 * S / 224)`` (half up, at least 1) with S the input's
+  side on that axis, and the base is ``S + max_shift`` on that axis. So 224 -> 32 (base 256), 32 ->
+  5 (base 37; a fixed 32 would move a 32x32 digit model's crops almost a whole input apart), 48 ->
+  7, 320 -> 46, 384 -> 55. A non-square input (PP-OCR recognition, 48x320) is scaled per axis:
+  offsets in [0, 7) rows and [0, 46) columns, base 55x366. ``max_shift`` (API) / ``--max-shift``
+  (CLI) overrides it: an int for both axes or (rows, columns). The report gives ``max_shift``
+  [rows, columns] and the offsets' range in words.
+* Each image is resized (bilinear, antialiased) so its shorter side is the base's longer side, then
+  centre-cropped to the base (H+my) x (W+mx) (224 -> 256^2, torchvision's Resize + CenterCrop).
+  An image smaller than that is upscaled; a note counts such images (upscaled photos are
+  smoother than the model's usual inputs).
+* **Shift** (Zhang 2019): per image, ``pairs_per_image`` pairs of HxW crops of the base at offsets
+  drawn uniformly from [0, my) x [0, mx); a pair agrees when both crops get the same top-1.
   Offsets are drawn **per image** from ``numpy.random.default_rng([seed, image_index])`` (Zhang draws
   one offset pair per batch, unseeded), so the numbers do not depend on the batch size.
   Also reported: the mean |change of the top-1 probability| over pairs, symmetrised:
   ``(|p_a[c_a] - p_b[c_a]| + |p_a[c_b] - p_b[c_b]|) / 2`` with c_a, c_b the two top-1 classes.
-* **Flip**: the centre crop (offset 16, i.e. Resize(S+32) + CenterCrop(S)) against its horizontal
-  mirror (vertical on request): share of images whose top-1 agrees.
+* **Flip**: the centre crop (offset (my//2, mx//2): 16 at 224, i.e. Resize(256) + CenterCrop(224))
+  against its horizontal mirror (vertical on request): share of images whose top-1 agrees.
+* **Chance level** (``chance``): what the same metric gives for centre crops of *different*
+  images - the level a consistency number must clear to mean anything. Computed from the centre
+  crops the run already has (no extra model runs). Top-1: the share of all pairs of different
+  images whose top-1 agrees (exact, from the class counts). Cosine: the mean cosine between the
+  outputs of different images; pixel agreement: the mean share of pixels whose top-1 agrees -
+  over all pairs of up to ``CHANCE_IMAGES`` images (a seeded sample of the images beyond that, and
+  fewer when the outputs are large: at most ``CHANCE_BYTES`` of them are kept); pairs of two flat
+  outputs are left out as below. A warning when a consistency interval reaches down to the
+  chance level: the metric does not separate shifted (or mirrored) copies from unrelated images
+  on this image set (PP-OCR recognition on photos without text: shift cosine 0.964, unrelated
+  images 0.961).
 * **Intervals** (95 %): flip - Wilson score interval over images. Shift - pairs from the same image
   are not independent, so the Wilson interval is computed on the *effective* number of pairs
   n_eff = n / (deff * (t/z)^2): the design effect deff >= 1 is estimated from the between-image
@@ -75,11 +97,15 @@ import numpy as np
 
 from .errors import InputError, ModelError, RuntimeFailure
 from .images import (InputSpec, Normalizer, UnreadableImage, check_preset, input_spec, load_images,
-                     resize_center_square, PRESETS)
+                     needs_upscale, resize_center_square, PRESETS)
 from .runtime import RuntimeSession, create_session
 
 SCHEMA = "onnxsym.consistency/1"
-MAX_SHIFT = 32
+MAX_SHIFT = 32          # Zhang's offset range [0, 32) at his input size, 224 (base 256)
+ZHANG_SIZE = 224
+# chance level: centre-crop outputs of at most this many images (and bytes) are kept for pairs
+CHANCE_IMAGES = 256
+CHANCE_BYTES = 256 << 20
 REPEAT_INPUTS = 8
 Z95 = 1.959963984540054
 
@@ -108,6 +134,7 @@ class ShiftResult:
     design_effect: float | None = None
     offsets: str = (f"per image, uniform in [0, {MAX_SHIFT}) per axis, "
                     "numpy default_rng([seed, image_index])")
+    max_shift: tuple[int, int] = (MAX_SHIFT, MAX_SHIFT)   # offsets uniform in [0, m) (rows, columns)
     excluded_pairs: int = 0         # cosine metrics: pairs of two flat outputs, left out
     excluded_images: int = 0        # images all of whose pairs were left out
 
@@ -122,6 +149,18 @@ class FlipResult:
     metric: str
     mean_abs_delta_top1_prob: float | None = None
     excluded_images: int = 0        # cosine metrics: images whose two outputs are flat, left out
+
+
+@dataclass
+class ChanceResult:
+    """The metric between centre crops of *different* images: what consistency is by chance."""
+    value: float | None             # None: fewer than two comparable images
+    metric: str                     # top1_agreement | pixel_top1_agreement | cosine_similarity
+    what: str                       # one sentence: what the number is
+    pairs: int                      # pairs of different images compared
+    images: int                     # images the pairs were drawn from
+    sampled: bool = False           # True: a seeded sample of the images (large sets / outputs)
+    excluded_pairs: int = 0         # cosine metrics: pairs of two flat outputs, left out
 
 
 @dataclass
@@ -184,6 +223,11 @@ class ConsistencyReport:
     seconds: float
     inputs_run: int                 # model inputs evaluated (variants + padding + repeat check)
     per_image: list[ImageResult] = field(default_factory=list)
+    max_shift: tuple[int, int] = (MAX_SHIFT, MAX_SHIFT)   # (rows, columns)
+    max_shift_from: str = "auto"    # "auto" (scaled with the input size) | "max_shift" (given)
+    base_size: tuple[int, int] | None = None               # (rows, columns) the crops are cut from
+    upscaled_images: int = 0        # images smaller than the base, upscaled before cropping
+    chance: ChanceResult | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     schema: str = SCHEMA
@@ -458,20 +502,51 @@ class _Output:
         return self._spatial_metric(a, np.flip(b, axis=axis))
 
 
+# ---------------------------------------------------------------------------------- shift range
+def auto_max_shift(height: int, width: int) -> tuple[int, int]:
+    """Zhang's offset range scaled with the input, per axis: round(32 * S / 224), at least 1.
+
+    224 -> 32 (Zhang exactly), 32 -> 5, 48 -> 7, 320 -> 46; rounding is half up."""
+    return tuple(max(1, int(math.floor(MAX_SHIFT * s / ZHANG_SIZE + 0.5))) for s in (height, width))
+
+
+def resolve_max_shift(max_shift, height: int, width: int) -> tuple[tuple[int, int], str]:
+    """``max_shift`` (None: auto, an int for both axes, or (rows, columns)) -> ((my, mx), source)."""
+    if max_shift is None:
+        return auto_max_shift(height, width), "auto"
+    vals = list(max_shift) if isinstance(max_shift, (tuple, list)) else [max_shift]
+    if len(vals) == 1:
+        vals = vals * 2
+    if len(vals) != 2:
+        raise InputError(f"--max-shift {max_shift!r}: expected N or (rows, columns)")
+    my, mx = (_int_arg(v, "--max-shift", 1) for v in vals)
+    return (my, mx), "max_shift"
+
+
+def offsets_text(max_shift: tuple[int, int]) -> str:
+    my, mx = max_shift
+    rng = (f"uniform in [0, {my}) per axis" if my == mx else
+           f"uniform in [0, {my}) rows and [0, {mx}) columns")
+    return f"per image, {rng}, numpy default_rng([seed, image_index])"
+
+
 # ---------------------------------------------------------------------------------- pipeline
 class _Plan:
     """Variants of every image, in order: pairs (a, b) ..., centre, h-mirror, [v-mirror]."""
 
-    def __init__(self, n_images, pairs, seed, vertical):
+    def __init__(self, n_images, pairs, seed, vertical, max_shift=(MAX_SHIFT, MAX_SHIFT)):
         self.pairs = pairs
         self.per_image = 2 * pairs + 2 + (1 if vertical else 0)
         self.vertical = vertical
         self.seed = seed
         self.n_images = n_images
+        self.max_shift = (int(max_shift[0]), int(max_shift[1]))
 
     def offsets(self, i) -> np.ndarray:
         rng = np.random.default_rng([int(self.seed), int(i)])
-        return rng.integers(0, MAX_SHIFT, size=(self.pairs, 2, 2))  # pair, crop a/b, (y, x)
+        my, mx = self.max_shift
+        high = my if my == mx else np.array([my, mx])
+        return rng.integers(0, high, size=(self.pairs, 2, 2))  # pair, crop a/b, (y, x)
 
     def variants(self, i):
         """[(y, x, flip)] for image i; flip 0 none, 1 horizontal, 2 vertical."""
@@ -480,17 +555,19 @@ class _Plan:
         for p in range(self.pairs):
             out.append((int(offs[p, 0, 0]), int(offs[p, 0, 1]), 0))
             out.append((int(offs[p, 1, 0]), int(offs[p, 1, 1]), 0))
-        c = MAX_SHIFT // 2
-        out += [(c, c, 0), (c, c, 1)]
+        cy, cx = self.max_shift[0] // 2, self.max_shift[1] // 2
+        out += [(cy, cx, 0), (cy, cx, 1)]
         if self.vertical:
-            out.append((c, c, 2))
+            out.append((cy, cx, 2))
         return out
 
 
-def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped):
-    """Build batches: ("batch", x, [(image, variant index)], n_real) and put them on the queue."""
+def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled):
+    """Build batches: ("batch", x, [(image, variant index)], n_real) and put them on the queue.
+
+    ``upscaled``: a list the names of images smaller than the base are appended to."""
     h, w = spec.height, spec.width
-    base_size = (h + MAX_SHIFT, w + MAX_SHIFT)
+    base_size = (h + plan.max_shift[0], w + plan.max_shift[1])
     fused = normalize.fused
     try:
         if fused:
@@ -510,6 +587,8 @@ def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped):
                 skipped.append((imageset.names[i], str(err)))
                 q.put(("skip", i))
                 continue
+            if needs_upscale(img.shape, base_size):
+                upscaled.append(imageset.names[i])
             base = resize_center_square(img, base_size)
             for v, (y, x, flip) in enumerate(plan.variants(i)):
                 j = len(slots)
@@ -562,12 +641,13 @@ def _bytes(n: float) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover
 
 
-def _check_memory(spec: InputSpec, batch: int, batch_size, notes: list) -> int:
+def _check_memory(spec: InputSpec, batch: int, batch_size, notes: list,
+                  max_shift=(MAX_SHIFT, MAX_SHIFT)) -> int:
     """Refuse input sizes whose batches would need an absurd amount of memory (exit 2); lower the
     default batch size when only it is too large. Returns the batch size to use."""
     h, w, c = spec.height, spec.width, spec.channels
     per_input = h * w * c * np.dtype(spec.dtype).itemsize
-    base = (h + MAX_SHIFT) * (w + MAX_SHIFT) * 3            # the uint8 base image of one photo
+    base = (h + max_shift[0]) * (w + max_shift[1]) * 3      # the uint8 base image of one photo
     size = f"{h}x{w}"
     if per_input + base > MAX_BATCH_BYTES:
         raise InputError(f"input size {size}: one input alone needs {_bytes(per_input + base)} "
@@ -734,7 +814,7 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
                         channel_order: str = "rgb", batch_size: int | None = None,
                         vertical: bool = False, progress=None, feeds: dict | None = None,
                         output: str | None = None, threads: int | None = None,
-                        session: RuntimeSession | None = None) -> ConsistencyReport:
+                        session: RuntimeSession | None = None, max_shift=None) -> ConsistencyReport:
     """Measure shift and flip consistency of ``model`` on ``images``.
 
     model: path, bytes, onnx.ModelProto or LoadedModel (a path is first opened with
@@ -746,10 +826,14 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
     dtype; an array [1, ...] is repeated over the batch when the input has a batch dimension (see
     :func:`parse_feed` for the CLI's ``--feed NAME=FILE.npy|NUMBER``). output: which model output
     to compare (default: the first). session: an existing RuntimeSession to reuse (then model is
-    only used as a label).
+    only used as a label). max_shift: crop offsets are drawn from [0, max_shift) per axis; None
+    (default) scales Zhang's 32 at 224 with the input, round(32 * S / 224) per axis (see
+    :func:`auto_max_shift`); an int sets both axes, a pair (rows, columns) each (CLI: --max-shift).
     """
     seed = _int_arg(seed, "--seed", 0)
     pairs_per_image = _int_arg(pairs_per_image, "--pairs-per-image", 1)
+    if max_shift is not None:
+        resolve_max_shift(max_shift, 1, 1)  # check it before anything is loaded
     if batch_size is not None:
         batch_size = _int_arg(batch_size, "--batch-size", 1)
     preset = check_preset(preset)
@@ -766,8 +850,9 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
                          f"{', '.join(i.name for i in inputs)})")
     spec = input_spec(inputs, input_size, feeds=(feeds or {}).keys())
     normalize = Normalizer(spec, preset, channel_order)
+    shift_range, shift_from = resolve_max_shift(max_shift, spec.height, spec.width)
     batch, notes = _fixed_batch(spec, batch_size)
-    batch = _check_memory(spec, batch, batch_size, notes)
+    batch = _check_memory(spec, batch, batch_size, notes, shift_range)
     notes = list(rs.notes) + list(spec.notes) + list(imageset.notes) + normalize.notes + notes
     out_names = [o.name for o in rs.session.get_outputs()]
     out_name = output or out_names[0]
@@ -779,15 +864,18 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
     notes += feed_notes
     expanded: dict[tuple[str, int], np.ndarray] = {}
 
-    plan = _Plan(len(imageset), pairs_per_image, seed, vertical)
+    plan = _Plan(len(imageset), pairs_per_image, seed, vertical, shift_range)
+    chance_keep = _ChanceSample(plan.n_images, seed)
     total = plan.n_images * plan.per_image
     skipped = list(imageset.skipped)
     decode_skipped: list = []
+    upscaled: list = []
     q: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
     t0 = time.perf_counter()
     worker = threading.Thread(target=_producer, daemon=True,
-                              args=(plan, imageset, spec, normalize, batch, q, stop, decode_skipped))
+                              args=(plan, imageset, spec, normalize, batch, q, stop, decode_skipped,
+                                    upscaled))
     worker.start()
 
     handler: _Output | None = None
@@ -839,6 +927,7 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
                               shift_mean=float(np.mean(vals)), flip=flip, flip_vertical=fv,
                               top1=handler.top1(recs[c]))
         else:
+            chance_keep.add(i, handler, recs[c])
             for p in range(plan.pairs):
                 a, b = recs[2 * p], recs[2 * p + 1]
                 if handler.kind == "spatial":
@@ -931,6 +1020,16 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
                         "logit, and the p > 0.5 decision wrong")
     shift, flip, vflip = _summaries(handler, plan, shift_vals, per_image, dprob_shift, dprob_flip,
                                     dprob_vflip, notes)
+    shift.max_shift = plan.max_shift
+    shift.offsets = offsets_text(plan.max_shift)
+    chance = _chance(handler, chance_keep, per_image)
+    warnings += _chance_warnings(chance, shift, flip, vflip)
+    base_size = (spec.height + plan.max_shift[0], spec.width + plan.max_shift[1])
+    if upscaled:
+        notes.append(f"{len(upscaled)} of {len(per_image)} images are smaller than the "
+                     f"{base_size[0]}x{base_size[1]} base (shorter side under {max(base_size)} px) and "
+                     "were upscaled before cropping; upscaled photos are smoother than real inputs "
+                     "of that size")
     if rs.fallback:
         pass  # reported once, as provider_fallback (the CLI prints it on stderr)
     if repeat is not None and not repeat.ok:
@@ -943,8 +1042,12 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
     if skipped:
         notes.append(f"{len(skipped)} image file(s) could not be read and were skipped")
     if len(per_image) < 30:
-        notes.append(f"only {len(per_image)} images: the intervals are wide; pass --images with "
-                     "a larger set (e.g. ImageNet validation photos) for firm numbers")
+        imagenet = handler.kind == "classifier" and not handler.binary and \
+            int(np.prod(handler.info.shape or [0])) in (1000, 1001)
+        notes.append(f"only {len(per_image)} images: the intervals are wide; for firm numbers pass "
+                     "--images with a larger set "
+                     + ("(e.g. ImageNet validation photos)" if imagenet else
+                        "of the kind of images the model is made for"))
     return ConsistencyReport(
         model=_label(model), provider=rs.provider, providers=rs.providers,
         provider_requested=rs.requested, providers_requested=rs.providers_requested,
@@ -953,7 +1056,8 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
         output=handler.info, image_source=imageset.source, images=len(per_image), skipped=skipped,
         seed=int(seed), pairs_per_image=int(pairs_per_image), batch_size=batch, shift=shift,
         flip=flip, flip_vertical=vflip, repeat=repeat, seconds=seconds, inputs_run=inputs_run,
-        per_image=per_image, notes=notes, warnings=warnings)
+        per_image=per_image, notes=notes, warnings=warnings, max_shift=plan.max_shift,
+        max_shift_from=shift_from, base_size=base_size, upscaled_images=len(upscaled), chance=chance)
 
 
 def _exclude_flat(handler, plan, shift_vals, per_image, ranges, notes, warnings):
@@ -990,6 +1094,140 @@ def _exclude_flat(handler, plan, shift_vals, per_image, ranges, notes, warnings)
     elif 2 * flat_images > n:
         warnings.append(f"{what}: the cosine metric is not meaningful for most images; measure on "
                         "images where the model responds")
+
+
+class _ChanceSample:
+    """Centre-crop outputs kept for the chance level (cosine and pixel metrics; classifiers use
+    the per-image top-1). All images up to CHANCE_IMAGES (fewer for large outputs: CHANCE_BYTES);
+    beyond that, the first ones of a seeded permutation of the images."""
+
+    def __init__(self, n_images: int, seed: int):
+        self.n = int(n_images)
+        self.seed = int(seed)
+        self.limit: int | None = None
+        self.rank: np.ndarray | None = None
+        self.rows: np.ndarray | None = None     # [limit, D] float32 (cosine) or int64 labels
+        self.index: list[int] = []               # image index of each filled row
+        self.ranges: list[float] = []            # cosine: value range of each row (flatness)
+        self.pixel = False
+
+    def add(self, i: int, handler, rec) -> None:
+        pixel = bool(getattr(handler, "pixel_top1", False))
+        if pixel:
+            rec = np.asarray(rec)
+            row = (rec[0] if handler.labels else np.argmax(rec, axis=0)).astype(np.int64).ravel()
+        else:
+            row = np.asarray(rec, np.float32).ravel()
+        if self.limit is None:
+            self.pixel = pixel
+            self.limit = int(max(2, min(CHANCE_IMAGES, self.n, CHANCE_BYTES // max(row.nbytes, 1))))
+            if self.limit < self.n:
+                perm = np.random.default_rng([self.seed, 0, 0xC4A]).permutation(self.n)
+                self.rank = np.empty(self.n, np.int64)
+                self.rank[perm] = np.arange(self.n)
+            self.rows = np.empty((self.limit, row.size), row.dtype)
+        if self.rank is not None and self.rank[i] >= self.limit:
+            return
+        if len(self.index) >= self.limit or row.size != self.rows.shape[1]:
+            return  # pragma: no cover - every record has the same size
+        self.rows[len(self.index)] = row
+        self.index.append(i)
+        if not pixel:
+            self.ranges.append(handler.value_range(rec))
+
+    @property
+    def sampled(self) -> bool:
+        return self.rank is not None
+
+
+CHANCE_WHAT = {
+    "top1_agreement": "share of pairs of different images whose top-1 (on the centre crop) agrees: "
+                      "the agreement that unrelated images of this set reach by chance",
+    "cosine_similarity": "mean cosine similarity between the outputs of the centre crops of "
+                         "different images: what the metric gives for unrelated images of this set",
+    "pixel_top1_agreement": "mean share of output pixels whose top-1 agrees between the centre "
+                            "crops of different images (same positions): what the metric gives "
+                            "for unrelated images of this set",
+}
+
+
+def _chance(handler, keep: _ChanceSample, per_image) -> ChanceResult:
+    """The metric between centre crops of different images (see the module docstring)."""
+    metric = handler.info.metric
+    what = CHANCE_WHAT[metric]
+    if handler.kind == "classifier":
+        tops = [r.top1 for r in per_image if r.top1 is not None]
+        k = len(tops)
+        pairs = k * (k - 1) // 2
+        if not pairs:
+            return ChanceResult(None, metric, what, 0, k)
+        _, counts = np.unique(np.asarray(tops, np.int64), return_counts=True)
+        agree = int(np.sum(counts * (counts - 1) // 2))
+        return ChanceResult(agree / pairs, metric, what, pairs, k)
+    k = len(keep.index)
+    all_pairs = k * (k - 1) // 2
+    if not all_pairs:
+        return ChanceResult(None, metric, what, 0, k, keep.sampled)
+    rows = keep.rows[:k]
+    if keep.pixel:
+        n_pix = rows.shape[1]
+        if n_pix == 0:
+            return ChanceResult(None, metric, what, 0, k, keep.sampled)
+        # agreeing pairs per pixel = sum over labels of C(count, 2): count (pixel, label) keys
+        lab = rows - rows.min()
+        keys = lab * n_pix + np.arange(n_pix, dtype=np.int64)[None, :]
+        _, counts = np.unique(keys.ravel(), return_counts=True)
+        agree = float(np.sum(counts.astype(np.float64) * (counts - 1) / 2))
+        return ChanceResult(agree / (all_pairs * n_pix), metric, what, all_pairs, k, keep.sampled)
+    norms = np.sqrt(np.einsum("ij,ij->i", rows.astype(np.float64), rows.astype(np.float64))) \
+        if rows.shape[1] * k <= (1 << 24) else np.array([np.linalg.norm(r.astype(np.float64)) for r in rows])
+    zero = norms == 0
+    scale = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, norms)).astype(np.float32)
+    rows *= scale[:, None]        # in place: the kept rows are not needed after this
+    gram = (rows @ rows.T).astype(np.float64)
+    gram[np.ix_(zero, zero)] = 1.0  # as _cosine: two zero outputs are identical
+    iu, ju = np.triu_indices(k, 1)
+    thr = handler.flat_threshold()
+    flat = np.asarray(keep.ranges) <= thr
+    use = ~(flat[iu] & flat[ju])
+    n_used = int(use.sum())
+    value = float(np.clip(gram[iu, ju][use], -1.0, 1.0).mean()) if n_used else None
+    return ChanceResult(value, metric, what, n_used, k, keep.sampled, excluded_pairs=all_pairs - n_used)
+
+
+def _fmt_result(res, pct: bool) -> str:
+    ci = res.ci95
+    if pct:
+        return f"{100 * res.consistency:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
+    return f"{res.consistency:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+
+def _chance_warnings(chance: ChanceResult, shift, flip, vflip) -> list[str]:
+    """One warning when a consistency interval reaches down to the chance level."""
+    if chance is None or chance.value is None:
+        return []
+    pct = chance.metric != "cosine_similarity"
+    low = []
+    for name, res in (("shift", shift), ("flip", flip), ("vertical flip", vflip)):
+        if res is None or res.consistency is None:
+            continue
+        lo = res.ci95[0] if res.ci95 else res.consistency
+        if lo <= chance.value:
+            low.append(f"{name} {_fmt_result(res, pct)}")
+    if not low:
+        return []
+    level = f"{100 * chance.value:.1f} %" if pct else f"{chance.value:.3f}"
+    if chance.metric == "cosine_similarity":
+        return [f"the cosine consistency ({'; '.join(low)}) does not clear the cosine between the "
+                f"outputs of unrelated images ({level}): the metric does not separate shifted or "
+                "mirrored copies from unrelated images here, so it says nothing about consistency"]
+    if chance.metric == "pixel_top1_agreement":
+        return [f"the pixel agreement ({'; '.join(low)}) does not clear the agreement between "
+                f"unrelated images ({level}): the metric does not separate shifted or mirrored "
+                "copies from unrelated images here"]
+    return [f"the top-1 agreement ({'; '.join(low)}) does not clear the agreement between unrelated "
+            f"images ({level}): the model gives many of these images the same top-1, so agreement "
+            "here says little about consistency"]
 
 
 def _label(model) -> str:

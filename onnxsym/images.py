@@ -426,10 +426,17 @@ def load_images(source=None) -> ImageSet:
     return result
 
 
+def needs_upscale(shape, side: tuple[int, int]) -> bool:
+    """True when :func:`resize_center_square` enlarges an image of ``shape`` [H, W, ...] to ``side``
+    (its shorter side is below max(side))."""
+    return min(int(shape[0]), int(shape[1])) < max(side)
+
+
 def resize_center_square(img: np.ndarray, side: tuple[int, int]) -> np.ndarray:
     """Resize so the shorter side is max(side) (bilinear, antialiased) and centre-crop to ``side``.
 
-    ``side`` = (height, width). Used for the (size+32)^2 base image of the shift protocol.
+    ``side`` = (height, width). Used for the base image of the shift protocol: (S + max_shift) per
+    axis, 256x256 for a 224x224 input (see :mod:`onnxsym.consistency`).
     """
     from PIL import Image
 

@@ -29,9 +29,18 @@ its skip connection are skipped and counted. With several image inputs, inputs o
 (or the same symbolic dims) are varied together and every other input is searched on its own;
 a layer only joins the searches of the inputs that reach it.
 
-Skew (from the weights report, ``(down, right)``): a strided conv whose padding is uneven "leans
-toward the padded side" when, on every uneven axis where the kernel is longer than 1, the sign of
-the skew component points to the side with more padding (negative = top/left).
+Skew (from the weights report, ``(down, right)``, negative = top/left): for a conv whose padding
+is uneven, the skew component toward the padded side is the skew projected on the unit vector
+that points to the more-padded side(s) of its uneven axes with a kernel longer than 1 (top-left:
+``(−1, −1)/√2``; top only: ``(−1, 0)``). Its mean kernel leans "toward" the padded side when that
+component is at least ``LEAN_THRESHOLD`` (0.1), "away" from it when it is at most −0.1, and
+"neither" in between: skews of a few hundredths are noise, not a lean.
+
+Size suggestions are kept plausible: unless a range is given, sizes below half the nominal one,
+and sizes at which some layer's output would shrink below 2 px (where it has at least 2 at the
+nominal size), are not suggested. A suggestion comes with caveats when the model declares a fixed
+input size (it must be re-exported to take another) and when it moves an axis more than 10 % from
+the nominal size (a change that may cost accuracy).
 """
 from __future__ import annotations
 
@@ -47,10 +56,13 @@ from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_pr
                      find_image_inputs, parse_shape, reach, trace_layout)
 
 __all__ = ["analyze_padding", "PaddingReport", "PaddingLayer", "Suggestions", "axis_geometry",
-           "SCHEMA"]
+           "SCHEMA", "LEAN_THRESHOLD"]
 
 SCHEMA = "onnxsym.padding/1"
 DEFAULT_MARGIN = 32
+LEAN_THRESHOLD = 0.1      # |skew component toward the padded side| that counts as a lean
+MIN_OUTPUT = 2            # suggested sizes keep every layer's output at least this large (px)
+LARGE_CHANGE = 0.10       # relative change of an axis beyond which a suggestion gets a caveat
 _SIDES = {1: (("left", "right"),),
           2: (("top", "bottom"), ("left", "right")),
           3: (("front", "back"), ("top", "bottom"), ("left", "right"))}
@@ -107,7 +119,12 @@ class PaddingLayer:
     skew : list of float or None
         The mean kernel's skew from the weights report (convs only).
     leans_toward_padding : bool or None
-        For uneven strided convs with a skew: whether it points to the more-padded side(s).
+        For uneven convs with a skew: whether ``lean`` is ``toward``.
+    skew_toward_padding : float or None
+        The skew component toward the more-padded side(s) (see the module docstring).
+    lean : str or None
+        ``toward``, ``away`` or ``neither`` (``|skew_toward_padding| < LEAN_THRESHOLD``); None
+        when not checked.
     inputs : list of str
         The image inputs whose size reaches this layer.
     notes : list of str
@@ -140,6 +157,8 @@ class PaddingLayer:
     size_dependent: bool = False
     skew: list | None = None
     leans_toward_padding: bool | None = None
+    skew_toward_padding: float | None = None
+    lean: str | None = None
     inputs: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -185,6 +204,19 @@ class Suggestions:
     others : list of Suggestions
         The same search for each other group of image inputs (the rest at their nominal size).
     note : str
+    floor : list of int or None
+        Per axis, the smallest size searched when no range was given (half the nominal size);
+        None when the range was given.
+    below_floor : int
+        Sizes left out because some layer's output would be under ``MIN_OUTPUT`` px there
+        (where it is at least that at the nominal size); 0 when a range was given.
+    fixed_input : list of int or None
+        The spatial size the model declares as fixed (static dims), when it does: other sizes
+        need a re-export.
+    relative_change : list of float or None
+        Per axis, ``(suggested − nominal) / nominal`` of the first suggestion.
+    caveats : list of str
+        Plain warnings about the first suggestion (fixed input, large change).
     """
 
     nominal: list
@@ -205,6 +237,11 @@ class Suggestions:
     others: list = field(default_factory=list)
     note: str = ""
     seconds: float = 0.0
+    floor: list | None = None
+    below_floor: int = 0
+    fixed_input: list | None = None
+    relative_change: list | None = None
+    caveats: list = field(default_factory=list)
 
 
 @dataclass
@@ -260,7 +297,11 @@ class PaddingReport:
         for row in self.layers:
             sk = skews.get(row.id) if row.kind == "conv" else None
             row.skew = [float(v) for v in sk] if sk is not None else None
-            row.leans_toward_padding = _lean(row) if sk is not None else None
+            row.skew_toward_padding = _toward(row) if sk is not None else None
+            t = row.skew_toward_padding
+            row.lean = None if t is None else ("toward" if t >= LEAN_THRESHOLD else
+                                               "away" if t <= -LEAN_THRESHOLD else "neither")
+            row.leans_toward_padding = None if t is None else row.lean == "toward"
         if self.layers:
             self.summary, self.summary_line = _summarize(self.layers, self.inputs or [self.input or {}],
                                                          bool(skews))
@@ -536,21 +577,23 @@ def _lean_axes(row: PaddingLayer) -> tuple[int, int]:
     return agree, total
 
 
-def _lean(row: PaddingLayer):
-    """Whether the skew points to the more-padded side on every uneven axis with k > 1."""
+def _toward(row: PaddingLayer):
+    """The skew component toward the more-padded side(s): the skew projected on the unit vector
+    pointing there, over the uneven axes with k > 1; None when not applicable."""
     if not row.uneven or row.kind != "conv" or row.skew is None:
         return None
     n = len(row.before)
-    verdicts = []
+    comps = []
     for j in range(n):
         if row.before[j] == row.after[j] or row.kernel[j] <= 1:
             continue
         c = _skew_component(row.skew, j, n)
         if c is None:
             return None
-        want = -1 if row.before[j] > row.after[j] else 1
-        verdicts.append(c * want > 0)
-    return all(verdicts) if verdicts else None
+        comps.append(c * (-1 if row.before[j] > row.after[j] else 1))
+    if not comps:
+        return None
+    return round(sum(comps) / len(comps) ** 0.5, 4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,14 +638,28 @@ def _stride_label(rows, noun) -> str:
     return f"strided {noun}"
 
 
+def _lean_text(n_uneven, n_checked, toward, away, neither) -> str:
+    """``their mean kernels lean toward the padded side in 0, away from it in 3, neither in 2
+    (|skew| ≥ 0.1 counts)``."""
+    counts = f"(|skew| ≥ {LEAN_THRESHOLD:g} counts)"
+    if n_checked == 1:
+        verdict = ("leans toward the padded side" if toward else "leans away from it" if away
+                   else "leans neither way")
+        return f"{'its' if n_uneven == 1 else 'of the 1 with a skew, its'} mean kernel {verdict} {counts}"
+    who = "their mean kernels" if n_checked == n_uneven else f"of the {n_checked} with a skew, mean kernels"
+    return f"{who} lean toward the padded side in {toward}, away from it in {away}, neither in {neither} {counts}"
+
+
 def _summarize(layers, inputs, skews_given) -> tuple[dict, str]:
     known = [r for r in layers if r.status == "ok"]
     sconv = [r for r in known if r.kind == "conv" and r.size_dependent]
     spool = [r for r in known if r.kind == "pool" and r.size_dependent]
     uconv = [r for r in sconv if r.uneven]
     upool = [r for r in spool if r.uneven]
-    checked = [r for r in uconv if r.leans_toward_padding is not None]
-    leaning = [r for r in checked if r.leans_toward_padding]
+    checked = [r for r in uconv if r.lean is not None]
+    leaning = [r for r in checked if r.lean == "toward"]
+    away = [r for r in checked if r.lean == "away"]
+    neither = [r for r in checked if r.lean == "neither"]
     fixed = [r for r in known if r.uneven and not r.size_dependent]
     summary = {
         "layers": len(layers),
@@ -615,6 +672,9 @@ def _summarize(layers, inputs, skews_given) -> tuple[dict, str]:
         "conv_directions": dict(Counter(r.direction for r in uconv)),
         "skew_checked": len(checked),
         "lean_toward_padding": len(leaning),
+        "lean_away_from_padding": len(away),
+        "lean_neither": len(neither),
+        "lean_threshold": LEAN_THRESHOLD,
         "lean_axes": [sum(_lean_axes(r)[0] for r in uconv), sum(_lean_axes(r)[1] for r in uconv)],
         "strided_pools": len(spool),
         "strided_pools_uneven": len(upool),
@@ -637,13 +697,7 @@ def _summarize(layers, inputs, skews_given) -> tuple[dict, str]:
         parts.append(part)
         if uconv:
             if checked:
-                who = "them" if len(checked) == len(uconv) else f"the {len(checked)} with a skew"
-                verb = "leans" if len(leaning) == 1 else "lean"
-                part = f"{len(leaning)} of {who} {verb} toward the padded side"
-                agree, total = summary["lean_axes"]
-                if total > len(checked):
-                    part += f" ({agree} of {total} per-axis skews do)"
-                parts.append(part)
+                parts.append(_lean_text(len(uconv), len(checked), len(leaning), len(away), len(neither)))
             elif not skews_given:
                 parts.append("skew not checked (no weights report)")
     elif known and size_known:
@@ -678,6 +732,23 @@ def _even_axes(spec, static, shapes, n_axes) -> list | None:
     return [g.before == g.after for g in geo]
 
 
+def _shrinks(keep_big, shapes) -> bool:
+    """Whether some layer's output falls below its floor (``MIN_OUTPUT`` px per axis where it had
+    that much at the nominal size) at the sizes in ``shapes``."""
+    for spec, static, need in keep_big:
+        if isinstance(static, str):
+            continue
+        sizes, _ = _input_size(spec, shapes, static[0])
+        if sizes is None:
+            continue
+        geo = _geometry(spec, static, sizes)
+        if geo is None:
+            return True
+        if any(g.output < m for g, m in zip(geo, need)):
+            return True
+    return False
+
+
 def _names(names) -> str:
     return ", ".join(repr(x) for x in names)
 
@@ -689,14 +760,22 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
     n = len(spatial)
     names = [im.name for im in group]
     axes = list(_AXIS_NAMES.get(n, tuple(f"axis{j}" for j in range(n))))
+    floor = None
     if size_range is not None:
         ranges = [tuple(size_range)] * n
-    else:
-        ranges = [(max(1, s - DEFAULT_MARGIN), s + DEFAULT_MARGIN) for s in spatial]
+    else:  # no sizes below half the nominal one unless a range asks for them
+        floor = [max(1, -(-s // 2)) for s in spatial]
+        ranges = [(max(f, s - DEFAULT_MARGIN), s + DEFAULT_MARGIN) for s, f in zip(spatial, floor)]
     square = len(set(spatial)) == 1 and len(set(ranges)) == 1
     sug = Suggestions(nominal=list(spatial), axes=axes,
                       range=list(ranges[0]) if len(set(ranges)) == 1 else [list(r) for r in ranges],
-                      mode="square" if square else "per-axis", inputs=names)
+                      mode="square" if square else "per-axis", inputs=names, floor=floor)
+    # layers whose output must stay >= MIN_OUTPUT px per axis (where it is at the nominal size)
+    keep_big = [] if floor is None else [
+        (sp, st, [MIN_OUTPUT if o >= MIN_OUTPUT else 0 for o in r.output_size])
+        for sp, st, r in zip(specs, statics, rows)
+        if r.status == "ok" and r.output_size and any(o >= MIN_OUTPUT for o in r.output_size)
+        and set(r.inputs) & set(names)]
     fed = [bool(set(r.inputs) & set(names)) for r in rows]
     active = [(sp, st, r) for sp, st, r, f in zip(specs, statics, rows, fed) if r.size_dependent and f]
     sug.not_varied = [r.id for r, f in zip(rows, fed) if r.size_dependent and not f]
@@ -740,6 +819,9 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
         if new:
             mismatch[tuple(sizes)] = new[0]
             return [None] * len(active)
+        if keep_big and _shrinks(keep_big, shapes or {}):
+            tiny.add(tuple(sizes))
+            return [None] * len(active)
         res = [_even_axes(sp, st, shapes or {}, n) for sp, st, _ in active]
         if any(ev == "too small" for ev in res):
             too_small.add(tuple(sizes))
@@ -752,6 +834,7 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
     ever_all_even = [False] * len(active)
     too_small: set = set()
     unknown_at: set = set()
+    tiny: set = set()
     score = {}
     if square:
         lo, hi = ranges[0]
@@ -831,7 +914,7 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
     notes = []
     if sug.sizes:
         notes.append(f"{'×'.join(map(str, sug.sizes[0]))} pads every strided layer evenly"
-                     + (f" ({len(sug.sizes)} sizes in {rng} do)" if square else f" (sizes tried: {rng})"))
+                     + (f" ({len(sug.sizes)} size{'s' if len(sug.sizes) != 1 else ''} in {rng} do{'es' if len(sug.sizes) == 1 else ''})" if square else f" (sizes tried: {rng})"))
     else:
         notes.append(f"no input size in {rng} pads every strided layer evenly")
         if square and score:
@@ -849,6 +932,23 @@ def _suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
         notes.append(f"uneven at every size tried: {head}")
     if too_small:
         notes.append(f"{len(too_small)} size(s) too small for the network (some layer's output would be empty)")
+    sug.below_floor = len(tiny)
+    if tiny:
+        notes.append(f"{len(tiny)} size(s) skipped: some layer's output would be under {MIN_OUTPUT} px "
+                     "(give --range to search them)")
+    if sug.sizes:
+        first = sug.sizes[0]
+        sug.relative_change = [round((v - s0) / s0, 4) for v, s0 in zip(first, spatial)]
+        big = [(axes[j], spatial[j], first[j], sug.relative_change[j]) for j in range(n)
+               if abs(sug.relative_change[j]) > LARGE_CHANGE]
+        if big:
+            if n > 1 and len(big) == n and len({b[3] for b in big}) == 1:
+                what = (f"the size by {abs(big[0][3]) * 100:.0f} % ({'×'.join(map(str, spatial))} → "
+                        f"{'×'.join(map(str, first))})")
+            else:
+                what = ", ".join(f"the {a} by {abs(c) * 100:.0f} % ({s0} → {v})" for a, s0, v, c in big)
+            sug.caveats.append(f"{'×'.join(map(str, first))} changes {what}: a change this large may cost "
+                               "accuracy; check the model at that size before adopting it")
     if mismatch:
         sug.mismatched = len(mismatch)
         at, prob = min(mismatch.items(), key=lambda kv: (sum(abs(v - s) for v, s in zip(kv[0], spatial)), kv[0]))
@@ -1064,15 +1164,19 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
         unknown_dims = [str(image.declared[a]) if image.declared and image.declared[a] is not None else "?"
                         for a, d in enumerate(dims) if not isinstance(d, int)]
         info["unknown_dims"] = unknown_dims
-        if unknown_dims:
-            notes.append(f"input {image.name!r} is declared {image.declared_text()}; the sizes "
-                         f"{', '.join(unknown_dims)} are not known: give --input-shape "
-                         f"(e.g. {_example_shape(image, dims)})")
     images = [im for im in images if im.name in all_dims]
     image = images[0]
-    any_unknown = any(info.pop("unknown_dims") for info in infos)
-
     oracle = ShapeOracle(proto)
+    for im, info in zip(images, infos):
+        if info["unknown_dims"]:
+            info["example_shape"] = _example_shape(im, all_dims[im.name], oracle, proto, all_dims)
+            notes.append(f"input {im.name!r} (declared {_declared_short(im)}) has no known "
+                         f"{'spatial size' if info['spatial'] is None else 'size'}: give e.g. "
+                         f"--input-shape {info['example_shape']}")
+    any_unknown = any(info.pop("unknown_dims") for info in infos)
+    if oracle.upgraded_from is not None:
+        notes.append(f"sizes inferred on an opset-{oracle.upgraded_to} copy: at opset {oracle.upgraded_from} ONNX "
+                     "cannot size a Reshape to a shape computed at run time")
     problems = []
     try:
         shapes, problems = oracle.infer_checked(all_dims)
@@ -1101,10 +1205,22 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
         row = _layer(spec, shapes, in_fn)
         row.inputs = [im.name for im in images if spec.data in reached[im.name]]
         if row.status == "unknown" and any_unknown and "function" not in row.reason:
-            row.reason += " (an image input has unknown dims; give --input-shape)" if len(images) > 1 else \
-                f" (model input {image.name!r} has unknown dims; give --input-shape)"
+            row.reason = ("input size unknown: an image input has unknown dims; give --input-shape"
+                          if len(images) > 1 else
+                          f"input size unknown: model input {image.name!r} has unknown dims; give --input-shape")
+        elif row.status == "unknown" and shapes and "function" not in row.reason:
+            why = _blocker(proto, spec.data, shapes)
+            if why:
+                row.reason += f": {why}"
         rows.append(row)
         statics.append(_resolve_static(spec, shapes))
+    for im in images:
+        fixed = _fixed_spatial(im)
+        given_sp = [all_dims[im.name][a] for a in im.spatial_axes] if im.spatial_axes else None
+        if fixed and given_sp and given_sp != fixed:
+            notes.append(f"input {im.name!r} is fixed at {'×'.join(map(str, fixed))} in the model; analysed at "
+                         f"{'×'.join(map(str, given_sp))} as given: onnxruntime refuses that size until the model "
+                         "is re-exported with it (or with a dynamic input)")
     report = PaddingReport(model=model_info, input=infos[0], layers=rows, summary={}, summary_line="",
                            notes=notes, inputs=infos)
     report.attach_skews(skews)
@@ -1114,7 +1230,7 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
             if not image.spatial_axes:
                 notes.append("no size suggestions: cannot tell which input axes are spatial from the graph; "
                              "give --layout NCHW|NHWC")
-            else:
+            elif not any_unknown:
                 notes.append("no size suggestions: the input size is not known")
         else:
             groups = _groups(images, infos)
@@ -1122,6 +1238,7 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
             for k, grp in enumerate(groups):
                 sug = _suggest(oracle, grp["images"], all_dims, specs, statics, rows, rng if k == 0 else None,
                                list(grp["spatial"]), baseline)
+                _fixed_caveat(sug, grp["images"])
                 if main_sug is None:
                     main_sug = sug
                 else:
@@ -1130,15 +1247,97 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
     return report
 
 
-def _example_shape(image, dims) -> str:
-    ex = []
-    for ax, d in enumerate(dims):
-        if isinstance(d, int):
-            ex.append(d)
-        elif ax == image.channel_axis:
-            ex.append(3)
-        elif ax == image.batch_axis:
-            ex.append(1)
-        else:
-            ex.append(224)
-    return "x".join(map(str, ex))
+def _fixed_spatial(image) -> list | None:
+    """The spatial size the model declares, when every spatial dim is static."""
+    if image.declared is None or not image.spatial_axes:
+        return None
+    dims = [image.declared[a] for a in image.spatial_axes]
+    return dims if all(isinstance(d, int) and d > 0 for d in dims) else None
+
+
+def _fixed_caveat(sug, images):
+    fixed = [f for f in (_fixed_spatial(im) for im in images) if f]
+    if not fixed:
+        return
+    sug.fixed_input = fixed[0]
+    if sug.sizes and sug.sizes[0] != fixed[0]:
+        want = "×".join(map(str, sug.sizes[0]))
+        sug.caveats.insert(0, f"the model's input is fixed at {'×'.join(map(str, fixed[0]))}: re-export it with "
+                              f"a {want} (or dynamic) input to use this size")
+
+
+def _declared_short(image) -> str:
+    """Declared dims with long symbolic names shown as ``?`` (``?×3×?×?``)."""
+    if image.declared is None:
+        return "?"
+    return "×".join(str(d) if isinstance(d, int) and d > 0 else (d if isinstance(d, str) and 0 < len(d) <= 6
+                                                                 else "?") for d in image.declared)
+
+
+_TYPICAL = (224, 256, 320, 512, 640)
+
+
+def _example_shape(image, dims, oracle=None, proto=None, all_dims=None) -> str:
+    """An ``--input-shape`` for ``image`` built from its declared dims: known dims kept, batch 1,
+    channels 3, and unknown spatial dims set to a size that fits the network: 640 for models
+    that upsample (detection, segmentation), 224 otherwise, or the first of 224, 256, 320, 512,
+    640 at which strict shape inference finds no mismatch."""
+    spatial = set(image.spatial_axes or ())
+    known_sp = [d for ax, d in enumerate(dims) if ax in spatial and isinstance(d, int)]
+    upsamples = proto is not None and any(n.op_type in ("ConvTranspose", "Resize", "Upsample")
+                                          for n in proto.graph.node)
+    first = known_sp[0] if known_sp else (640 if upsamples else 224)
+    candidates = [first] + [c for c in _TYPICAL if c != first]
+
+    def shape(c):
+        ex = []
+        for ax, d in enumerate(dims):
+            if isinstance(d, int):
+                ex.append(d)
+            elif ax == image.channel_axis:
+                ex.append(3)
+            elif ax == image.batch_axis:
+                ex.append(1)
+            else:
+                ex.append(c)
+        return ex
+
+    if oracle is not None and all_dims is not None and spatial:
+        for c in candidates:
+            trial = {k: list(v) for k, v in all_dims.items()}
+            trial[image.name] = shape(c)
+            try:
+                _, problems = oracle.infer_checked(trial, need_shapes=False)
+            except Exception:  # noqa: BLE001 - keep the first candidate
+                break
+            if not problems:
+                return "x".join(map(str, shape(c)))
+    return "x".join(map(str, shape(first)))
+
+
+def _blocker(proto, tensor, shapes) -> str:
+    """Why ``tensor`` has no inferred size: the first node upstream whose inputs all have
+    shapes but whose output has none (e.g. a Reshape to a shape computed at run time)."""
+    producer = {}
+    for node in proto.graph.node:
+        for o in node.output:
+            producer[o] = node
+    seen, todo = set(), [tensor]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = producer.get(name)
+        if node is None:
+            continue
+        ins = [i for i in node.input if i]
+        unknown = [i for i in ins if shapes.get(i) is None or None in shapes.get(i)]
+        if not unknown:
+            label = f"{node.op_type} {node.name!r}" if node.name else node.op_type
+            if node.op_type == "Reshape" and len(ins) > 1:
+                return (f"shape inference loses the size at {label}, whose target shape is computed at run "
+                        "time")
+            return f"shape inference loses the size at {label}"
+        todo.extend(unknown)
+    return ""

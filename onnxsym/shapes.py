@@ -588,6 +588,13 @@ class ShapeOracle:
 
     ``infer_checked`` also runs strict inference and returns its :class:`ShapeProblem` list
     (e.g. an Add whose inputs cannot broadcast at this size).
+
+    Opset < 14: ONNX shape inference cannot follow a Reshape whose target shape is computed from
+    Shape ops (Reshape-5/13 read only constant shapes; Reshape-14 uses propagated data), so every
+    layer after such a Reshape would be of unknown size (PP-OCRv4 rec's SVTR neck). When the
+    model has a Reshape with a computed shape, the skeleton is converted to opset 14 with
+    onnx's version converter (tensor names kept); ``upgraded_from``/``upgraded_to`` say so. If
+    the conversion fails or renames tensors, the original is used.
     """
 
     def __init__(self, model: onnx.ModelProto):
@@ -599,6 +606,8 @@ class ShapeOracle:
         for vi in skel.graph.output:
             if vi.type.HasField("tensor_type"):
                 vi.type.tensor_type.ClearField("shape")
+        self.upgraded_from = self.upgraded_to = None
+        skel = self._upgrade(skel)
         self.skeleton = skel
         self._inputs = {vi.name: vi for vi in skel.graph.input}
         self._loops = _loops(skel.graph, [])
@@ -606,6 +615,34 @@ class ShapeOracle:
                               for k in range(2, min(len(node.input), len(body.input)))]
                              for node, body in self._loops]
         self.loop_notes: list[str] = []
+
+    def _upgrade(self, skel):
+        """``skel`` converted to opset 14 where that lets inference follow computed Reshape
+        shapes; else ``skel`` itself."""
+        version = next((o.version for o in skel.opset_import if o.domain in ("", "ai.onnx")), None)
+        if version is None or version >= 14 or skel.functions:
+            return skel
+        consts = {t.name for t in skel.graph.initializer}
+        consts |= {o for n in skel.graph.node if n.op_type == "Constant" for o in n.output}
+        if not any(n.op_type == "Reshape" and len(n.input) > 1 and n.input[1] not in consts
+                   for n in skel.graph.node):
+            return skel
+        try:
+            from onnx import version_converter
+
+            up = version_converter.convert_version(skel, 14)
+        except Exception:  # noqa: BLE001 - keep the original opset
+            return skel
+        names = {o for n in skel.graph.node for o in n.output}
+        new = {o for n in up.graph.node for o in n.output}
+        if not names <= new or [i.name for i in up.graph.input] != [i.name for i in skel.graph.input]:
+            return skel
+        del up.graph.value_info[:]  # the converter's own inference: stale at other sizes
+        for vi in up.graph.output:
+            if vi.type.HasField("tensor_type"):
+                vi.type.tensor_type.ClearField("shape")
+        self.upgraded_from, self.upgraded_to = version, 14
+        return up
 
     @staticmethod
     def _copy_light(skel, model):

@@ -46,6 +46,17 @@ def gap_linear(size=32, classes=5, seed=0, layout="NCHW", batch="N", elem=T.FLOA
                   [_w("W", W), _w("b", b)])
 
 
+def constant_class(size=32, classes=5):
+    """A classifier whose bias swamps its input: every image gets class 0 (agreement is chance)."""
+    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
+             h.make_node("Gemm", ["m", "W", "b"], ["logits"])]
+    b = np.zeros(classes)
+    b[0] = 1000.0
+    return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
+                  [h.make_tensor_value_info("logits", T.FLOAT, ["N", classes])],
+                  [_w("W", np.full((3, classes), 0.01)), _w("b", b)])
+
+
 def corner_pixel(size=32, classes=10, seed=0):
     """Reads only the top-left pixel: its top-1 follows whatever lands in that corner."""
     rng = np.random.default_rng(seed)
@@ -71,13 +82,17 @@ def pointwise_conv(size=32, channels=4, seed=0):
                   [_w("W", rng.normal(size=(channels, 3, 1, 1)))])
 
 
-def embedding(size=32, seed=0):
-    """Output [B, 2, 4]: neither classifier nor spatial - compared by cosine similarity."""
+def embedding(size=32, seed=0, offset=0.0):
+    """Output [B, 2, 4]: neither classifier nor spatial - compared by cosine similarity.
+
+    ``offset``: a constant vector of that size added to every output; large, it makes the outputs
+    of any two images nearly parallel (cosine ~ 1 whatever the input: no better than chance)."""
     rng = np.random.default_rng(seed)
     nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
-             h.make_node("Gemm", ["m", "W"], ["e"]),
+             h.make_node("Gemm", ["m", "W", "c"], ["e"]),
              h.make_node("Reshape", ["e", "shape"], ["y"])]
-    inits = [_w("W", rng.normal(size=(3, 8))), numpy_helper.from_array(np.array([-1, 2, 4], np.int64), "shape")]
+    inits = [_w("W", rng.normal(size=(3, 8))), _w("c", np.full(8, float(offset))),
+             numpy_helper.from_array(np.array([-1, 2, 4], np.int64), "shape")]
     return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
                   [h.make_tensor_value_info("y", T.FLOAT, ["N", 2, 4])], inits)
 

@@ -729,3 +729,155 @@ def test_inputs_sharing_symbolic_sizes_are_varied_together():
     s = rep.suggestions
     assert s.inputs == ["a", "b"] and s.others == [] and s.mismatched == 0
     assert s.sizes[0] == [63, 63] and s.input_shapes[0] == "a=1x3x63x63;b=1x3x63x63"
+
+
+# --------------------------------------------------------------------------------------------
+# Review fixes: lean threshold, plausible suggestions, unknown sizes, compact table
+# --------------------------------------------------------------------------------------------
+PPOCR_DET = os.path.join(ROOT, "models", "ppocr", "ch_PP-OCRv4_det_infer.onnx")
+PPOCR_REC = os.path.join(ROOT, "models", "ppocr", "ch_PP-OCRv4_rec_infer.onnx")
+
+
+@pytest.mark.parametrize("skew,lean,text", [
+    # top-left padded side: component toward it = (-down - right)/sqrt(2)
+    ((-0.3, -0.3), "toward", "its mean kernel leans toward the padded side (|skew| ≥ 0.1 counts)"),
+    ((0.2, 0.1), "away", "its mean kernel leans away from it (|skew| ≥ 0.1 counts)"),
+    ((-0.06, -0.06), "neither", "its mean kernel leans neither way (|skew| ≥ 0.1 counts)"),  # 0.085 < 0.1
+    ((-0.06, 0.0), "neither", "leans neither way"),  # a small skew is not a lean
+])
+def test_lean_needs_the_threshold(skew, lean, text):
+    m = conv_model([1, 3, 224, 224], [3, 3], [2, 2], pads=[1, 1, 1, 1])
+    rep = analyze_padding(m, skews={"L0": skew}, suggest=False)
+    r = _row(rep)
+    assert r.lean == lean and r.leans_toward_padding is (lean == "toward")
+    assert r.skew_toward_padding == pytest.approx(-(skew[0] + skew[1]) / 2 ** 0.5, abs=1e-4)
+    assert text in rep.summary_line
+    d = rep.to_dict()
+    assert d["summary"]["lean_threshold"] == 0.1
+    assert d["layers"][0]["lean"] == lean
+
+
+def test_lean_summary_counts_toward_away_neither():
+    m = stack_model([1, 3, 224, 224], RESNET_STEM)
+    skews = {"conv0": (-0.4, -0.2), "conv2": (0.3, 0.3), "conv3": (0.05, -0.02), "conv4": (0.2, -0.5)}
+    rep = analyze_padding(m, skews=skews, suggest=False)
+    assert [r.lean for r in rep.layers if r.kind == "conv"] == ["toward", "away", "neither", "toward"]
+    assert ("4 of 4 stride-2 convs pad unevenly at 224×224 (all top-left); their mean kernels lean toward the "
+            "padded side in 2, away from it in 1, neither in 1 (|skew| ≥ 0.1 counts)") in rep.summary_line
+    s = rep.summary
+    assert (s["lean_toward_padding"], s["lean_away_from_padding"], s["lean_neither"]) == (2, 1, 1)
+    rep = analyze_padding(m, skews={"conv0": (-0.4, -0.2)}, suggest=False)
+    assert "of the 1 with a skew, its mean kernel leans toward the padded side" in rep.summary_line
+
+
+def test_fixed_input_suggestion_says_to_reexport():
+    s = analyze_padding(conv_model([1, 3, 224, 224], [3, 3], [2, 2], pads=[1] * 4)).suggestions
+    assert s.fixed_input == [224, 224] and s.sizes[0] == [223, 223]
+    assert s.caveats[0] == ("the model's input is fixed at 224×224: re-export it with a 223×223 (or dynamic) "
+                            "input to use this size")
+    s = analyze_padding(conv_model(["N", 3, "H", "W"], [3, 3], [2, 2], pads=[1] * 4), "1x3x224x224").suggestions
+    assert s.fixed_input is None and s.caveats == []
+    rep = analyze_padding(conv_model([1, 3, 224, 224], [3, 3], [2, 2], pads=[1] * 4), "1x3x225x225")
+    assert any("fixed at 224×224" in n and "onnxruntime refuses" in n for n in rep.notes)
+
+
+def test_small_sizes_need_a_range():
+    # 10 -> 5 -> 3 -> 2 -> 1 -> 1 through the stem; sizes ≡ 1 (mod 32) pad evenly: 1 and 33.
+    m = stack_model(["N", 3, "H", "W"], RESNET_STEM)
+    s = analyze_padding(m, "1x3x10x10").suggestions
+    assert s.floor == [5, 5] and s.range == [5, 42]
+    assert s.sizes == [[33, 33]]                      # never 1×1
+    assert all(z[0] >= 5 for z in s.sizes)
+    assert s.relative_change == [2.3, 2.3]
+    assert any("may cost accuracy" in c for c in s.caveats)
+    s = analyze_padding(m, "1x3x10x10", size_range=(1, 40)).suggestions
+    assert [1, 1] in s.sizes and s.floor is None        # asked for: allowed
+
+
+def test_sizes_shrinking_a_layer_below_2px_are_skipped():
+    # Stem + one more conv3/2 at 64: 32, 16, 8, 4, 2, 1. The default range starts at 32 (half of
+    # 64), where the fifth layer gives 16, 8, 4, 2, 1 -> 1 px where 64 gives it 2: skipped.
+    m = stack_model([1, 3, 64, 64], RESNET_STEM + [("conv", 3, 2, 1)])
+    nominal = analyze_padding(m, suggest=False).layers
+    assert [r.output_size[0] for r in nominal] == [32, 16, 8, 4, 2, 1]
+    s = analyze_padding(m).suggestions
+    assert s.range == [32, 96] and s.below_floor == 1 and "under 2 px" in s.note
+    for z in s.sizes:
+        rep = analyze_padding(m, f"1x3x{z[0]}x{z[1]}", suggest=False)
+        assert all(r.output_size[0] >= min(2, n.output_size[0]) for r, n in zip(rep.layers, nominal))
+
+
+def test_unknown_input_size_is_said_once():
+    from onnxsym.report.padding_render import to_table
+
+    m = stack_model(["N", 3, "H", "W"], RESNET_STEM)
+    rep = analyze_padding(m)
+    text = to_table(rep)
+    assert "unknown:" not in text and text.count("give --input-shape") <= 2
+    assert "e.g. --input-shape 1x3x224x224" in text
+    assert rep.input["example_shape"] == "1x3x224x224"
+    assert all(len(ln) <= 110 for ln in text.splitlines())
+    assert all(r.reason.startswith("input size unknown") for r in rep.layers)
+
+
+def test_reshape_to_computed_shape_at_opset_12_is_followed():
+    # x -> Shape -> Slice[0:2] -> Concat(-1) -> Reshape (N, C, H*W) -> Reshape back -> Conv:
+    # Reshape-5/13 cannot read a computed shape; the oracle converts a copy to opset 14.
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)  # noqa: E731
+    nodes = [helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("Slice", ["sh", "s0", "s2", "ax"], ["nc"]),
+             helper.make_node("Concat", ["nc", "m1"], ["flat"], axis=0),
+             helper.make_node("Reshape", ["x", "flat"], ["xf"]),
+             helper.make_node("Concat", ["nc", "hw"], ["back"], axis=0),
+             helper.make_node("Reshape", ["xf", "back"], ["x2"]),
+             helper.make_node("Conv", ["x2", "w"], ["y"], name="L0", kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[1, 1, 1, 1])]
+    inits = [i64("s0", [0]), i64("s2", [2]), i64("ax", [0]), i64("m1", [-1]), i64("hw", [16, 16]),
+             _w("w", 4, 3, 3, 3)]
+    m = _model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])], inits, opset=12)
+    rep = analyze_padding(m, suggest=False)
+    r = _row(rep)
+    assert r.status == "ok" and r.input_size == [16, 16] and r.direction == "top-left"
+    assert any("opset-14 copy" in n for n in rep.notes)
+
+
+@pytest.mark.skipif(not os.path.exists(MOBILENET), reason="models/mobilenet_v2.onnx not built")
+def test_mobilenet_table_is_compact_and_headed():
+    from onnxsym.report.padding_render import strided_table, to_table
+
+    res = CliRunner().invoke(main, ["padding", MOBILENET])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "Padding at 224×224 (input 'input', NCHW)"
+    assert max(len(ln) for ln in lines) <= 112
+    assert "features.1/conv.0.0/Conv" in res.output and "/features/features.1" not in res.output
+    assert "3×3/2" in res.output and "224×224" in res.output
+    assert "caveat: the model's input is fixed at 224×224: re-export it with a 225×225 (or dynamic) input" \
+        in res.output
+    assert "e.g. --input-shape 1x3x225x225" in res.output
+    rep = analyze_padding(MOBILENET, suggest=False)
+    compact = strided_table(rep)
+    rows = [ln for ln in compact.splitlines() if ln[:3].strip().isdigit()]
+    assert len(rows) == 5 and all("top-left" in ln for ln in rows)
+    assert compact.splitlines()[0].startswith("Padding of strided and uneven layers at 224×224")
+    assert to_table(rep, strided_only=True) == compact
+    assert len(to_table(rep).splitlines()) > len(compact.splitlines())
+
+
+@pytest.mark.skipif(not os.path.exists(PPOCR_DET), reason="PP-OCR det model not shipped")
+def test_ppocr_det_without_shape_is_short():
+    res = CliRunner().invoke(main, ["padding", PPOCR_DET, "--no-skew"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert len(lines) < 25 and max(len(ln) for ln in lines) <= 110
+    assert "e.g. --input-shape 1x3x640x640" in res.output
+    assert "unresolved" not in res.output
+
+
+@pytest.mark.skipif(not os.path.exists(PPOCR_REC), reason="PP-OCR rec model not shipped")
+def test_ppocr_rec_every_layer_known_and_height_caveat():
+    rep = analyze_padding(PPOCR_REC, "1x3x48x320")
+    assert all(r.status == "ok" for r in rep.layers)
+    s = rep.suggestions
+    assert s.sizes[0][0] == 33 and s.fixed_input is None
+    assert any("height by 31 % (48 → 33)" in c for c in s.caveats)

@@ -58,10 +58,14 @@ def to_table(report, color: bool = False) -> str:
             v = part.get("consistency")
             scale, suffix, nd = (1, "", 3) if cosine else (100, " %", 1)
             what = "mean cosine similarity" if cosine else "consistency"
+            chance = (cons.get("chance") or {}).get("value")
+            extra = (f"{cons.get('images')} images, " if kind == "shift" else "") + \
+                f"seed {cons.get('seed')}, provider {cons.get('provider')}"
             out.append(f"{kind} {what}: {fmt(None if v is None else scale * v, nd)}{suffix} "
-                       f"[95% CI {fmt(None if ci[0] is None else scale * ci[0], nd)}–"
-                       f"{fmt(None if ci[1] is None else scale * ci[1], nd)}] over {n} {unit} "
-                       f"({cons.get('images')} images, seed {cons.get('seed')}, provider {cons.get('provider')})")
+                       f"[95% CI {fmt(None if ci[0] is None else scale * ci[0], nd)}, "
+                       f"{fmt(None if ci[1] is None else scale * ci[1], nd)}] over {n} {unit} ({extra})"
+                       + ("" if chance is None else
+                          f"; unrelated images: {fmt(scale * chance, nd)}{suffix}"))
     if cons and "error" not in cons:
         for note in cons.get("notes") or []:
             out.append(f"note: {note}")

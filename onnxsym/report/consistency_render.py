@@ -14,10 +14,23 @@ JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fraction
 * ``output`` {name, kind: classifier|spatial|vector, shape, softmax_applied, stride, comparison,
   binary: null | "probability" (class = p > 0.5) | "logit" (class = value > 0) for one-score
   outputs [B] / [B, 1], metric}
+* ``max_shift`` [rows, columns] - crop offsets are uniform in [0, max_shift) per axis (32 at
+  224x224, Zhang's protocol; scaled with the input: round(32 * S / 224) per axis);
+  ``max_shift_from`` "auto" | "max_shift" (given by the caller / --max-shift); ``base_size``
+  [rows, columns] the crops are cut from (input + max_shift); ``upscaled_images``: images smaller
+  than the base, upscaled before cropping
 * ``shift`` {consistency (null when nothing could be compared), pairs, images, ci95: [lo, hi] |
-  null, ci95_method, metric, mean_abs_delta_top1_prob, design_effect, offsets, excluded_pairs,
-  excluded_images}; ``excluded_*``: cosine metrics only, comparisons of two flat (near-zero /
-  near-constant) outputs left out; ``pairs``/``images`` count what was compared
+  null, ci95_method, metric, mean_abs_delta_top1_prob, design_effect, offsets, max_shift,
+  excluded_pairs, excluded_images}; ``excluded_*``: cosine metrics only, comparisons of two flat
+  (near-zero / near-constant) outputs left out; ``pairs``/``images`` count what was compared;
+  ``mean_abs_delta_top1_prob`` (classifiers): the mean |change of the top-1 class's probability|
+  between the two crops of a pair (symmetrised over both crops' top-1), or between the centre
+  crop and its mirror for ``flip``
+* ``chance`` {value, metric, what, pairs, images, sampled, excluded_pairs} - the same metric
+  between centre crops of *different* images: the level a consistency number must clear to mean
+  anything (top-1: share of image pairs whose top-1 agrees, exact over all pairs; cosine / pixel
+  agreement: mean over all pairs of up to 256 images, ``sampled`` true when a seeded sample of the
+  images was used); ``value`` null with fewer than two images
 * ``flip`` {axis, consistency, images, ci95, ci95_method, metric, mean_abs_delta_top1_prob,
   excluded_images}; ``flip_vertical`` the same or null
 * ``repeat`` {inputs, identical, max_abs_diff, agreement, ok}
@@ -60,6 +73,10 @@ def report_to_dict(r) -> dict:
         "batch_size": r.batch_size,
         "images": r.images,
         "metric": r.output.metric or None,
+        "max_shift": list(r.max_shift),
+        "max_shift_from": r.max_shift_from,
+        "base_size": list(r.base_size) if r.base_size else None,
+        "upscaled_images": r.upscaled_images,
         "image_source": r.image_source,
         "input": {k: v for k, v in asdict(r.input).items() if k != "notes"},
         "preprocessing": {"preset": r.preset, "description": r.preset_description,
@@ -68,6 +85,7 @@ def report_to_dict(r) -> dict:
         "shift": asdict(r.shift),
         "flip": asdict(r.flip),
         "flip_vertical": asdict(r.flip_vertical) if r.flip_vertical else None,
+        "chance": asdict(r.chance) if r.chance else None,
         "repeat": asdict(r.repeat) if r.repeat else None,
         "skipped": [{"name": n, "reason": why} for n, why in r.skipped],
         "per_image": [asdict(p) for p in r.per_image],
@@ -99,18 +117,40 @@ def _ci(ci, cosine=False):
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if cosine else f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
 
 
-def _part(name, res, cosine):
+def _chance_value(r):
+    ch = getattr(r, "chance", None)
+    return None if ch is None else ch.value
+
+
+def _chance_text(r, cosine):
+    v = _chance_value(r)
+    if v is None:
+        return "—"
+    return f"{v:.3f}" if cosine else f"{100 * v:.1f} %"
+
+
+def _part(name, res, cosine, chance=None):
     if res.consistency is None:
         return f"{name} n/a" + (" (all outputs flat)" if cosine else "")
-    return f"{name} {_pct(res.consistency, cosine)} {_ci(res.ci95, cosine)}"
+    ci = res.ci95
+    ci_t = "" if not ci else (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if cosine else
+                              f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]")
+    s = f"{name} {_pct(res.consistency, cosine)}{ci_t}"
+    if chance is not None:
+        s += f" (unrelated images: {chance:.3f})" if cosine else f" (unrelated images: {100 * chance:.1f} %)"
+    return s
 
 
 def summary_line(r) -> str:
-    """One greppable line. Agreement rates are shown as %, cosine similarities as "cosine 0.14"."""
+    """One greppable line: ``shift cosine 0.964 [0.948, 0.979] (unrelated images: 0.961), ...``.
+
+    Agreement rates are shown as %, cosine similarities as "cosine 0.14"; the chance level (the
+    metric between different images) follows each number."""
     cos = _cosine_metric(r)
-    s = "onnxsym consistency: " + _part("shift", r.shift, cos) + ", " + _part("flip", r.flip, cos)
+    ch = _chance_value(r)
+    s = "onnxsym consistency: " + _part("shift", r.shift, cos, ch) + ", " + _part("flip", r.flip, cos, ch)
     if r.flip_vertical:
-        s += ", " + _part("vflip", r.flip_vertical, cos)
+        s += ", " + _part("vflip", r.flip_vertical, cos, ch)
     pairs = f"{r.shift.pairs} pairs"
     if r.shift.excluded_pairs:
         pairs += f" + {r.shift.excluded_pairs} flat left out"
@@ -134,17 +174,39 @@ def to_table(r) -> str:
     ]
     cos = _cosine_metric(r)
     n_shift = f"{r.shift.pairs} pairs" + (f" (+{r.shift.excluded_pairs} flat)" if r.shift.excluded_pairs else "")
-    rows = [["shift", _pct(r.shift.consistency, cos), _ci(r.shift.ci95, cos), n_shift,
+    chance = _chance_text(r, cos)
+    rows = [["shift", _pct(r.shift.consistency, cos), _ci(r.shift.ci95, cos), chance, n_shift,
              "—" if r.shift.mean_abs_delta_top1_prob is None else f"{r.shift.mean_abs_delta_top1_prob:.3f}"]]
     for f in (r.flip, r.flip_vertical):
         if f is not None:
             n = f"{f.images} images" + (f" (+{f.excluded_images} flat)" if f.excluded_images else "")
-            rows.append([f"flip ({f.axis})", _pct(f.consistency, cos), _ci(f.ci95, cos), n,
+            rows.append([f"flip ({f.axis})", _pct(f.consistency, cos), _ci(f.ci95, cos), chance, n,
                          "—" if f.mean_abs_delta_top1_prob is None else f"{f.mean_abs_delta_top1_prob:.3f}"])
-    body = table(["test", "cosine similarity" if cos else "consistency", "95 % interval", "n",
-                  "mean |Δp top-1|"], rows, "lrrrr")
-    tail = ["",
-            f"shift: {r.shift.metric}; offsets {r.shift.offsets}.",
+    dp = r.shift.mean_abs_delta_top1_prob is not None
+    body = table(["test", "cosine similarity" if cos else "consistency", "95 % interval",
+                  "unrelated images", "n"] + (["mean |Δp top-1|"] if dp else []),
+                 [row if dp else row[:-1] for row in rows], "lrrrrr" if dp else "lrrrr")
+    my, mx = r.max_shift
+    rng = f"[0, {my}) per axis" if my == mx else f"[0, {my}) rows and [0, {mx}) columns"
+    how = ("scaled with the input: round(32 · S / 224) per axis, Zhang's 32 at 224"
+           if r.max_shift_from == "auto" else "set by --max-shift")
+    base = f"; crops of the {r.base_size[0]}x{r.base_size[1]} base" if r.base_size else ""
+    tail = ["", f"shift: {r.shift.metric}; offsets uniform in {rng} ({how}{base}), drawn per image "
+                "with numpy default_rng([seed, image_index])."]
+    ch = getattr(r, "chance", None)
+    if ch is not None:
+        if ch.value is None:
+            tail.append("unrelated images: not measured (fewer than two comparable images).")
+        else:
+            tail.append(f"unrelated images: {ch.what}; {ch.pairs} pairs of {ch.images} images"
+                        + (" (a seeded sample)" if ch.sampled else "")
+                        + (f", {ch.excluded_pairs} pairs of two flat outputs left out" if ch.excluded_pairs else "")
+                        + ". A consistency number means something only well above it.")
+    if dp:
+        tail.append("mean |Δp top-1|: how much the probability of the top-1 class moves between the two "
+                    "crops of a pair (flip: the centre crop and its mirror), averaged; symmetrised over "
+                    "both crops' top-1 classes. 0 = identical confidence.")
+    tail += [
             f"shift interval: {r.shift.ci95_method}"
             + (f" (deff {r.shift.design_effect:.2f})" if r.shift.design_effect else "") + ".",
             f"flip interval: {r.flip.ci95_method}."]

@@ -11,14 +11,19 @@ text. Sections:
 3. S against depth with the random-init band (baseline mean +- sd per layer), strided layers marked
    and labelled with the side their padding leans to;
 4. the padding panel (strided layers, effective pads per side, skew, suggestions);
-5. the consistency panel (shift/flip bars with 95 % intervals, sample sizes, provider, thumbnails);
+5. the consistency panel (shift/flip bars with 95 % intervals and the chance level - the same
+   metric between unrelated images -, sample sizes, provider, thumbnails); its wording, column
+   headers and thumbnails follow ``consistency["metric"]``: top-1 agreement (the images whose
+   prediction changed), pixel top-1 agreement or cosine similarity (the images with the lowest
+   per-image value);
 6. gate verdicts; 7. a short "what the numbers mean" footer.
 
 Keys read (all optional unless said): ``verdict``, ``summary_line``, ``provenance`` (any flat or
 nested dict), ``gates`` [{name, passed, value, threshold, message}], ``weights`` (the
 ``onnxsym.weights/1`` document), ``padding`` (``onnxsym.padding/1``), ``consistency``
-(``onnxsym.consistency/1`` or ``{"error": str}``), ``thumbnails`` [{name, data_uri, why, detail}]
-(top level, or inside ``consistency``).
+(``onnxsym.consistency/1`` or ``{"error": str}``), ``thumbnails`` [{name, data_uri, why, detail,
+rank?}] (top level, or inside ``consistency``; ``why`` shift | flip | lowest). Intervals are shown as
+[low, high], never as ±.
 """
 from __future__ import annotations
 
@@ -380,7 +385,7 @@ def _cards(audit, weights) -> str:
     base = s.get("baseline") or {}
     if internal.get("n"):
         ci = internal.get("ci95")
-        ci_t = f"95% CI {_num(ci[0], 2)}–{_num(ci[1], 2)} · " if isinstance(ci, list) and len(ci) == 2 else ""
+        ci_t = f"95% CI [{_num(ci[0], 2)}, {_num(ci[1], 2)}] · " if isinstance(ci, list) and len(ci) == 2 else ""
         cards.append(_card("internal median S", _num(internal.get("median_symmetry")),
                            f"{ci_t}{internal.get('n')} layers · random "
                            f"{_num(base.get('median_mean'), 2)}±{_num(base.get('median_sd'), 2)}"))
@@ -405,21 +410,53 @@ def _cards(audit, weights) -> str:
     c = audit.get("consistency")
     if isinstance(c, dict) and not c.get("error"):
         pct = _is_share(c)
-        for key, label in (("shift", "shift consistency"), ("flip", "flip consistency")):
+        chance = _chance_of(c)
+        word = "cosine" if _metric(c) == "cosine_similarity" else "consistency"
+        for key, label in (("shift", f"shift {word}"), ("flip", f"flip {word}")):
             r = c.get(key)
             if isinstance(r, dict):
                 n = r.get("pairs") if key == "shift" else r.get("images")
+                sub = f"{_ci_text(r.get('ci95'), pct)} · n={_num(n)}"
+                if _isnum(chance):
+                    sub += f" · unrelated images {_pct(chance) if pct else _num(chance)}"
+                warn = _at_chance(r, chance)
                 cards.append(_card(label, _pct(r.get("consistency")) if pct else _num(r.get("consistency")),
-                                   f"{_ci_text(r.get('ci95'), pct)} · n={_num(n)}"))
+                                   sub, "warn" if warn else ""))
     return f'<div class="cards">{"".join(cards)}</div>' if cards else ""
 
 
 def _ci_text(ci, pct=True) -> str:
+    """A 95 % interval as [low, high] (Wilson intervals are not symmetric: no ±)."""
     if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_isnum(v) for v in ci):
         if pct:
-            return f"95% CI {100 * ci[0]:.1f}–{100 * ci[1]:.1f} %"
-        return f"95% CI {_num(ci[0])}–{_num(ci[1])}"
+            return f"95% CI [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
+        return f"95% CI [{_num(ci[0])}, {_num(ci[1])}]"
     return "no interval"
+
+
+def _metric(c) -> str:
+    """The consistency report's metric (top1_agreement | pixel_top1_agreement | cosine_similarity)."""
+    m = c.get("metric") if isinstance(c, dict) else None
+    if m:
+        return str(m)
+    out = c.get("output") if isinstance(c, dict) and isinstance(c.get("output"), dict) else {}
+    if out.get("metric"):
+        return str(out["metric"])
+    return "top1_agreement" if out.get("kind") in (None, "classifier") else "cosine_similarity"
+
+
+def _chance_of(c):
+    ch = c.get("chance") if isinstance(c, dict) else None
+    return ch.get("value") if isinstance(ch, dict) and _isnum(ch.get("value")) else None
+
+
+def _at_chance(r, chance) -> bool:
+    """The interval (or the value, without one) reaches down to the chance level."""
+    if not (isinstance(r, dict) and _isnum(chance) and _isnum(r.get("consistency"))):
+        return False
+    ci = r.get("ci95")
+    lo = ci[0] if isinstance(ci, (list, tuple)) and len(ci) == 2 and _isnum(ci[0]) else r["consistency"]
+    return lo <= chance
 
 
 def _pad_by_id(padding) -> dict:
@@ -659,8 +696,8 @@ def _suggestions_html(sugg) -> str:
     if isinstance(rng, list) and len(rng) == 2:
         items.append(f'<li class="muted">searched sizes {_e(rng[0])}–{_e(rng[1])} ({_e(sugg.get("mode") or "")}, '
                      f'{_e(_num(sugg.get("checked")))} checks)</li>')
-    items.append('<li class="muted">Other remedies (Mind the Pad; arXiv 2503.19215): reflection padding, '
-                 'partial convolution, anti-aliased downsampling.</li>')
+    items.append('<li class="muted">Other remedies (Mind the Pad, arXiv 2010.02178; arXiv 2503.19215): '
+                 'reflection padding, partial convolution, anti-aliased downsampling.</li>')
     return f'<div class="suggest"><h3>Suggestions</h3><ul>{"".join(items)}</ul></div>'
 
 
@@ -743,48 +780,71 @@ def _is_share(c) -> bool:
 
 
 def _bars_svg(c) -> str:
+    """Shares (top-1 / pixel agreement): bars on 0-100 %. Cosines: a dot on an axis zoomed to the
+    values (a bar from 0 would hide differences in the third decimal). Whiskers: 95 % intervals;
+    a dashed line: the chance level (the same metric between unrelated images)."""
     pct = _is_share(c)
+    chance = _chance_of(c)
     rows = []
     for key, label in (("shift", "shift"), ("flip", "flip (horizontal)"), ("flip_vertical", "flip (vertical)")):
         r = c.get(key)
         if isinstance(r, dict):
             n = (f"{_num(r.get('pairs'))} pairs, {_num(r.get('images'))} images" if key == "shift"
                  else f"{_num(r.get('images'))} images")
-            rows.append((label, r.get("consistency"), r.get("ci95"), n))
+            rows.append((label, r.get("consistency"), r.get("ci95"), n, _at_chance(r, chance)))
     if not rows:
         return ""
-    vals = [v for _, v, ci, _n in rows for v in ([v] + (list(ci) if isinstance(ci, (list, tuple)) else []))
-            if _isnum(v)]
-    lo_dom = -1.0 if vals and min(vals) < 0 else 0.0
+    vals = [v for _, v, ci, _n, _w in rows for v in ([v] + (list(ci) if isinstance(ci, (list, tuple)) else []))
+            if _isnum(v)] + ([chance] if _isnum(chance) else [])
+    if pct:
+        lo_dom = 0.0
+    else:
+        lo_dom = max(-1.0, math.floor((min(vals, default=0.0) - 0.02) * 20) / 20) if vals else 0.0
+        lo_dom = min(lo_dom, 0.9)
+    top = 26 if _isnum(chance) else 8
     W, rh, ml, mr = 860, 46, 130, 300
-    H = 30 + rh * len(rows)
+    H = top + 22 + rh * len(rows)
     pw = W - ml - mr
 
     def X(v):
         return ml + pw * (max(lo_dom, min(1.0, v)) - lo_dom) / (1.0 - lo_dom)
 
-    o = [f'<svg class="bars" width="100%" viewBox="0 0 {W} {H}" role="img"><title>consistency with 95% intervals</title>']
+    title = "consistency with 95% intervals" + (" and the level of unrelated images" if _isnum(chance) else "")
+    o = [f'<svg class="bars" width="100%" viewBox="0 0 {W} {H}" role="img"><title>{_e(title)}</title>']
     for k in range(5):
         v = lo_dom + (1 - lo_dom) * k / 4
         x = X(v)
-        o.append(f'<line x1="{x:.1f}" y1="8" x2="{x:.1f}" y2="{H - 20}" stroke="#e5e7eb"/>'
+        o.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{H - 20}" stroke="#e5e7eb"/>'
                  f'<text x="{x:.1f}" y="{H - 6}" class="tick" text-anchor="middle">'
-                 f'{f"{100 * v:.0f}%" if pct else f"{v:.1f}"}</text>')
-    for j, (label, v, ci, n) in enumerate(rows):
-        y = 12 + rh * j
+                 f'{f"{100 * v:.0f}%" if pct else f"{v:.3g}"}</text>')
+    for j, (label, v, ci, n, warn) in enumerate(rows):
+        y = top + 4 + rh * j
+        colour = "#b45309" if warn else "#0f766e"
         o.append(f'<text x="{ml - 10}" y="{y + 17}" class="blabel" text-anchor="end">{_e(label)}</text>')
-        if _isnum(v):
+        if _isnum(v) and pct:
             o.append(f'<rect x="{X(lo_dom):.1f}" y="{y + 4}" width="{X(v) - X(lo_dom):.1f}" height="20" '
-                     f'rx="3" fill="#0f766e" fill-opacity="0.8"/>')
+                     f'rx="3" fill="{colour}" fill-opacity="0.8"/>')
         if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_isnum(t) for t in ci):
             a, b = X(ci[0]), X(ci[1])
             yc = y + 14
             o.append(f'<line x1="{a:.1f}" y1="{yc}" x2="{b:.1f}" y2="{yc}" stroke="{INK}" stroke-width="1.6"/>'
                      f'<line x1="{a:.1f}" y1="{yc - 7}" x2="{a:.1f}" y2="{yc + 7}" stroke="{INK}" stroke-width="1.6"/>'
                      f'<line x1="{b:.1f}" y1="{yc - 7}" x2="{b:.1f}" y2="{yc + 7}" stroke="{INK}" stroke-width="1.6"/>')
+        if _isnum(v) and not pct:
+            o.append(f'<circle class="dot" cx="{X(v):.1f}" cy="{y + 14}" r="6" fill="{colour}" '
+                     f'stroke="#fff" stroke-width="1.5"/>')
         val = _pct(v) if pct else _num(v)
         o.append(f'<text x="{W - mr + 12}" y="{y + 13}" class="bval">{_e(val)}</text>'
                  f'<text x="{W - mr + 12}" y="{y + 29}" class="tick">{_e(_ci_text(ci, pct))} · {_e(n)}</text>')
+    if _isnum(chance):
+        x = X(chance)
+        text = f"unrelated images {_pct(chance) if pct else _num(chance)}"
+        anchor = "start" if x < ml + 60 else ("end" if x > W - mr - 60 else "middle")
+        o.append(f'<line class="chance" x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{H - 20}" '
+                 f'stroke="#b91c1c" stroke-width="1.6" stroke-dasharray="5 3">'
+                 f'<title>{_e(text)}: the same metric between different images (chance level)</title></line>'
+                 f'<text x="{x:.1f}" y="{top - 9}" class="tick halo" style="fill:#b91c1c" '
+                 f'text-anchor="{anchor}">{_e(text)}</text>')
     o.append('</svg>')
     return "".join(o)
 
@@ -803,11 +863,63 @@ def _thumbs(items) -> str:
         lines = []
         for t in ts:
             why = str(t.get("why") or "changed")
-            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(why)}</span> '
+            badge = f"#{t['rank']} lowest" if why == "lowest" and _isnum(t.get("rank")) else why
+            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(badge)}</span> '
                          f'<span class="muted">{_e(t.get("detail") or "")}</span></div>')
         figs.append(f'<figure class="thumb">{img}<figcaption><div class="tname">{_e(name)}</div>'
                     f'{"".join(lines)}</figcaption></figure>')
     return f'<div class="thumbs">{"".join(figs)}</div>' if figs else ""
+
+
+def _per_image_table(per, metric, chance) -> str:
+    """Per-image results with headers that follow the metric."""
+    if not (isinstance(per, list) and per):
+        return ""
+    top1 = metric == "top1_agreement"
+    cosine = metric == "cosine_similarity"
+
+    def val(v):
+        return _num(v) if cosine else _pct(v)
+
+    trs = []
+    for p in per:
+        if not isinstance(p, dict):
+            continue
+        f = p.get("flip")
+        if top1:
+            agree, pairs = p.get("shift_agree"), p.get("shift_pairs")
+            shift_t = f"{agree}/{pairs}" if agree is not None else "—"
+            bad_s = agree is not None and pairs is not None and agree < pairs
+            flip_t = ("✓" if f == 1 else "✗") if f in (0, 1, 0.0, 1.0) else "—"
+            bad_f = f == 0
+            first = f'<td class="num">{_e(_num(p.get("top1")))}</td>'
+        else:
+            sm = p.get("shift_mean")
+            shift_t = val(sm) + (f" ({_num(p.get('shift_pairs'))})" if _isnum(p.get("shift_pairs")) else "")
+            if sm is None:
+                shift_t = "left out (flat)" if p.get("flat") else "—"
+            flip_t = val(f) if f is not None else ("left out (flat)" if p.get("flat") else "—")
+            bad_s = _isnum(chance) and _isnum(sm) and sm <= chance
+            bad_f = _isnum(chance) and _isnum(f) and f <= chance
+            first = ""
+        trs.append(f'<tr><td class="mono">{_e(p.get("name"))}</td>{first}'
+                   f'<td class="num{" bad" if bad_s else ""}">{_e(shift_t)}</td>'
+                   f'<td class="num{" bad" if bad_f else ""}">{_e(flip_t)}</td></tr>')
+    if top1:
+        head = ('<th class="num">top-1</th><th class="num">shift pairs agreeing</th>'
+                '<th class="num">flip agrees</th>')
+    elif cosine:
+        head = '<th class="num">shift: mean cosine (pairs)</th><th class="num">flip: cosine</th>'
+    else:
+        head = ('<th class="num">shift: mean pixel agreement (pairs)</th>'
+                '<th class="num">flip: pixel agreement</th>')
+    note = ""
+    if not top1 and _isnum(chance):
+        note = (f'<p class="muted">In red: at or below the level of unrelated images '
+                f'({_e(val(chance))}).</p>')
+    open_ = " open" if len(trs) <= 12 else ""
+    return (f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data compact">'
+            f'<tr><th>image</th>{head}</tr>' + "".join(trs) + '</table>' + note + '</details>')
 
 
 def _consistency_panel(c, thumbs) -> str:
@@ -821,9 +933,28 @@ def _consistency_panel(c, thumbs) -> str:
         return head + (f'<div class="error"><b>The consistency measurement failed.</b> '
                        f'{_e(c["error"])}<br>The weight and padding parts of this report are complete.'
                        '</div></section>')
-    out = [head, '<p class="lead">Does the top-1 prediction survive a small shift of the crop '
-           '(two random crops 0–31 px apart) or a horizontal mirror? Bars: measured share; '
-           'whiskers: 95 % interval.</p>', _bars_svg(c)]
+    metric = _metric(c)
+    ms = c.get("max_shift")
+    if isinstance(ms, (list, tuple)) and len(ms) == 2 and all(_isnum(v) for v in ms):
+        apart = (f"0–{ms[0] - 1} px apart" if ms[0] == ms[1] else
+                 f"0–{ms[0] - 1} px apart vertically, 0–{ms[1] - 1} px horizontally")
+    else:
+        apart = "a few pixels apart"
+    chance = _chance_of(c)
+    mark = (" Dashed red line: the same metric between <i>unrelated</i> images (centre crops of "
+            "different photos) — a number means something only well above it." if _isnum(chance) else "")
+    if metric == "cosine_similarity":
+        lead = (f"How similar are the model’s outputs for two random crops {apart} of the same "
+                "photo, or for a photo and its mirror? Dots: mean cosine similarity of the outputs "
+                "(1 = identical direction; not an agreement rate); whiskers: 95 % interval.")
+    elif metric == "pixel_top1_agreement":
+        lead = (f"Does the per-pixel top-1 of the output map survive a shift of the crop ({apart}, "
+                "compared on the overlap after undoing the shift) or a horizontal mirror? Bars: mean "
+                "share of agreeing output pixels; whiskers: 95 % interval.")
+    else:
+        lead = (f"Does the top-1 prediction survive a small shift of the crop (two random crops "
+                f"{apart}) or a horizontal mirror? Bars: measured share; whiskers: 95 % interval.")
+    out = [head, f'<p class="lead">{_e(lead)}{mark}</p>', _bars_svg(c)]
     out_info = c.get("output") if isinstance(c.get("output"), dict) else {}
     facts = []
     prov = c.get("provider")
@@ -837,6 +968,14 @@ def _consistency_panel(c, thumbs) -> str:
     if sh:
         facts.append(("shift pairs", f"{_num(sh.get('pairs'))} ({_num(c.get('pairs_per_image'))} per image); "
                       f"offsets {sh.get('offsets') or '?'}"))
+        base = c.get("base_size")
+        if isinstance(ms, (list, tuple)) and len(ms) == 2:
+            how = ("scaled with the input, round(32·S/224) per axis (Zhang: 32 at 224)"
+                   if c.get("max_shift_from") == "auto" else "set by --max-shift")
+            size = (f"{ms[0]} px per axis" if ms[0] == ms[1] else
+                    f"{ms[0]} px vertically, {ms[1]} px horizontally")
+            facts.append(("max shift", f"{size} ({how})"
+                          + (f"; crops of the {_dims(base)} base" if isinstance(base, (list, tuple)) else "")))
         if sh.get("ci95_method"):
             facts.append(("shift interval", sh["ci95_method"]))
     fl = c.get("flip") if isinstance(c.get("flip"), dict) else {}
@@ -844,6 +983,17 @@ def _consistency_panel(c, thumbs) -> str:
         facts.append(("flip interval", fl["ci95_method"]))
     if out_info.get("comparison"):
         facts.append(("compared", out_info["comparison"]))
+    ch = c.get("chance") if isinstance(c.get("chance"), dict) else None
+    if ch:
+        if _isnum(ch.get("value")):
+            v = _pct(ch["value"]) if _is_share(c) else _num(ch["value"])
+            facts.append(("unrelated images", f"{v}: {ch.get('what') or ''} ({_num(ch.get('pairs'))} pairs of "
+                          f"{_num(ch.get('images'))} images{', a seeded sample' if ch.get('sampled') else ''})"))
+        else:
+            facts.append(("unrelated images", "not measured (fewer than two comparable images)"))
+    if _isnum(c.get("upscaled_images")) and c["upscaled_images"]:
+        facts.append(("upscaled", f"{c['upscaled_images']} of {_num(c.get('images'))} images were smaller "
+                      "than the base and were upscaled"))
     if c.get("seed") is not None:
         facts.append(("seed", c.get("seed")))
     rep = c.get("repeat") if isinstance(c.get("repeat"), dict) else {}
@@ -858,26 +1008,11 @@ def _consistency_panel(c, thumbs) -> str:
             out.append(f'<ul class="{cls}">' + "".join(f"<li>{_e(s)}</li>" for s in items) + '</ul>')
     t = _thumbs(thumbs or [])
     if t:
-        out.append('<h3>Images whose prediction changed</h3>' + t)
-    per = c.get("per_image")
-    if isinstance(per, list) and per:
-        trs = []
-        for p in per:
-            if not isinstance(p, dict):
-                continue
-            agree, pairs = p.get("shift_agree"), p.get("shift_pairs")
-            shift_t = f"{agree}/{pairs}" if agree is not None else _num(p.get("shift_mean"))
-            bad_s = agree is not None and pairs is not None and agree < pairs
-            f = p.get("flip")
-            flip_t = ("✓" if f == 1 else "✗") if f in (0, 1, 0.0, 1.0) else _num(f)
-            trs.append(f'<tr><td class="mono">{_e(p.get("name"))}</td><td class="num">{_e(_num(p.get("top1")))}</td>'
-                       f'<td class="num{" bad" if bad_s else ""}">{_e(shift_t)}</td>'
-                       f'<td class="num{" bad" if f == 0 else ""}">{_e(flip_t)}</td></tr>')
-        open_ = " open" if len(trs) <= 12 else ""
-        out.append(f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data compact">'
-                   '<tr><th>image</th><th class="num">top-1</th><th class="num">shift pairs agreeing</th>'
-                   '<th class="num">flip agrees</th></tr>'
-                   + "".join(trs) + '</table></details>')
+        heading = {"cosine_similarity": "Images with the lowest cosine (least consistent outputs)",
+                   "pixel_top1_agreement": "Images with the lowest pixel agreement"}.get(
+                       metric, "Images whose prediction changed")
+        out.append(f'<h3>{_e(heading)}</h3>' + t)
+    out.append(_per_image_table(c.get("per_image"), metric, chance))
     skipped = c.get("skipped")
     if isinstance(skipped, list) and skipped:
         out.append('<p class="muted">skipped: ' + _e("; ".join(
@@ -947,10 +1082,13 @@ A consistent lean toward the top-left at stride-2 layers is the mark of uneven p
 <dt>Uneven padding</dt><dd>With stride s, the last rows/columns of the padded input may never be
 read, so only the top/left (PyTorch-style) or bottom/right (TF “SAME”) padding is used ("Mind the
 Pad", ICLR 2021). Reflection padding, anti-aliasing or an input size that pads evenly remove it.</dd>
-<dt>Shift consistency</dt><dd>Share of crop pairs (offsets 0–31 px) whose top-1 agrees (Zhang,
-ICML 2019; torchvision MobileNet-v2 scores 86.5 % on ImageNet val). Flip consistency: share of
-images whose top-1 survives a horizontal mirror. Intervals are 95 %; a handful of images gives wide
-intervals.</dd></dl><p class="muted">Generated by onnxsym. Self-contained: no script, no network.</p>
+<dt>Shift consistency</dt><dd>Share of crop pairs whose top-1 agrees (Zhang, ICML 2019: offsets
+0–31 px at 224×224, scaled with the input size here; torchvision MobileNet-v2 scores 86.5 % on
+ImageNet val). Flip consistency: share of images whose top-1 survives a horizontal mirror. Models
+that are not classifiers are compared by per-pixel top-1 agreement or by the cosine similarity of
+their outputs instead. “Unrelated images” is the same metric between centre crops of different
+images: the level a number must clear to mean anything. Intervals are 95 %, shown as
+[low, high]; a handful of images gives wide intervals.</dd></dl><p class="muted">Generated by onnxsym. Self-contained: no script, no network.</p>
 </footer>"""
 
 _CSS = """
@@ -1029,6 +1167,7 @@ overflow-wrap:anywhere;max-height:2.5em;margin-top:1px}
 line-height:16px;background:#e5e7eb;color:#374151}
 .badge.s{background:var(--orange);color:#fff}.badge.dw{background:#dbeafe;color:#1e3a8a}
 .badge.why.shift{background:#ede9fe;color:#5b21b6}.badge.why.flip{background:#fce7f3;color:#9d174d}
+.badge.why.lowest{background:#fef3c7;color:#92400e}
 svg.chart{display:block;max-width:100%;height:auto}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg .tick{font-size:11px;fill:#4b5563}

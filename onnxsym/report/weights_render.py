@@ -98,9 +98,10 @@ def to_table(report, width: int = 34) -> str:
         out.append(report.padding.get("error", "padding: not diagnosed"))
     elif report.padding is not None:
         out.append("")
-        from .padding_render import to_table as padding_table
+        from .padding_render import strided_table
 
-        out.append(padding_table(report.padding))
+        out.append(strided_table(report.padding))
+        out.append("(every conv and pool: onnxsym padding MODEL)")
     out.append(summary_line(report))
     return "\n".join(out)
 
