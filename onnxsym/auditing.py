@@ -90,7 +90,8 @@ def protocol_of(cons: dict | None) -> dict | None:
     inp = cons.get("input") or {}
     return {"images": cons.get("images"), "image_source": cons.get("image_source"), "seed": cons.get("seed"),
             "pairs_per_image": cons.get("pairs_per_image"), "preprocessing": cons.get("preprocessing"),
-            "input_size": [inp.get("height"), inp.get("width")] if inp else None}
+            "input_size": [inp.get("height"), inp.get("width")] if inp else None,
+            "max_shift": cons.get("max_shift")}
 
 
 def protocol_differences(before: dict | None, now: dict | None) -> list:
@@ -100,7 +101,7 @@ def protocol_differences(before: dict | None, now: dict | None) -> list:
     out = []
     for key, label in (("image_source", "images from"), ("images", "image count"), ("seed", "seed"),
                        ("pairs_per_image", "pairs per image"), ("preprocessing", "preprocessing"),
-                       ("input_size", "input size")):
+                       ("input_size", "input size"), ("max_shift", "max shift")):
         if before.get(key) != now.get(key):
             out.append(f"{label} {before.get(key)!r} → {now.get(key)!r}")
     return out
@@ -221,7 +222,7 @@ def _check_gates_apply(gates: Gates, run: bool, baseline) -> None:
 def audit(model, *, images=None, input_shape=None, run: bool = True, provider: str = "auto",
           pairs_per_image: int = 5, seed: int = 0, preset: str = "imagenet", input_size=None,
           channel_order: str = "rgb", vertical: bool = False, batch_size: int | None = None,
-          feeds: dict | None = None, gates: Gates | None = None, baseline=None, progress=None,
+          feeds: dict | None = None, max_shift=None, gates: Gates | None = None, baseline=None, progress=None,
           thumbnails: bool = True) -> AuditReport:
     """Weights, padding and (unless ``run`` is False) consistency of ``model``, checked against ``gates``.
 
@@ -232,7 +233,7 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     input_shape : sequence of int, optional
         For the padding diagnosis when the model's input size is symbolic (``input_size``, the
         consistency run's spatial size, is used for it when no shape is given).
-    pairs_per_image, seed, preset, channel_order, vertical, batch_size, feeds, provider :
+    pairs_per_image, seed, preset, channel_order, vertical, batch_size, feeds, max_shift, provider :
         Passed to :func:`onnxsym.consistency.measure_consistency`.
     baseline : dict or path, optional
         An earlier ``onnxsym.audit/1`` report, for the drop gates and the deltas.
@@ -280,10 +281,11 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
             crep = measure_consistency(loaded, imageset, provider=provider, pairs_per_image=pairs_per_image,
                                        seed=seed, preset=preset, input_size=input_size,
                                        channel_order=channel_order, vertical=vertical,
-                                       batch_size=batch_size, feeds=feeds, progress=progress)
+                                       batch_size=batch_size, feeds=feeds, max_shift=max_shift,
+                                       progress=progress)
             cons_dict = crep.to_dict()
             if thumbnails:
-                thumbs = _thumbnails(imageset, cons_dict.get("per_image", []))
+                thumbs = _thumbnails(imageset, cons_dict.get("per_image", []), metric=cons_dict.get("metric"))
         except OnnxsymError as err:
             error, error_code = str(err), err.exit_code
             cons_dict = {"error": error, "exit_code": error_code}
@@ -389,7 +391,9 @@ def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
             if v is None:
                 parts.append(f"{kind} n/a")
             elif cosine:
-                parts.append(f"{kind} cosine {v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if have_ci else ""))
+                chance = (cons.get("chance") or {}).get("value")
+                parts.append(f"{kind} cosine {v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if have_ci else "")
+                             + (f" (unrelated images {chance:.2f})" if chance is not None else ""))
             else:
                 parts.append(f"{kind} {100 * v:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if have_ci else ""))
     elif cons:

@@ -186,6 +186,8 @@ class _ProgressBar:
 @click.option("--vertical", is_flag=True, help="Also measure vertical-flip consistency.")
 @click.option("--batch-size", type=int, default=None,
               help="Inputs per onnxruntime run (default 32; a fixed batch dimension wins).")
+@click.option("--max-shift", type=int, default=None,
+              help="Largest shift in pixels per axis [default: round(32 × side / 224), Zhang's 32 at 224].")
 @click.option("--feed", "feed", multiple=True, metavar="NAME=FILE.npy|NUMBER",
               help="Value of a model input other than the image (repeatable): a .npy array or a "
               "number, converted to the input's dtype; an array [1, ...] is repeated over the batch "
@@ -196,7 +198,7 @@ class _ProgressBar:
               help="Write the report to FILE (atomically) instead of stdout.")
 @handle_errors
 def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr,
-                    vertical, batch_size, feed, fmt, output):
+                    vertical, batch_size, max_shift, feed, fmt, output):
     """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
     from .consistency import measure_consistency, parse_feeds
     from .report import consistency_render as render
@@ -207,7 +209,8 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
         report = measure_consistency(
             model, images, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
             input_size=input_size, preset=preset, channel_order="bgr" if bgr else "rgb",
-            batch_size=batch_size, vertical=vertical, progress=bar, feeds=feeds or None)
+            batch_size=batch_size, vertical=vertical, progress=bar, feeds=feeds or None,
+            max_shift=max_shift)
     finally:
         bar.close()
     if report.provider_fallback:
@@ -276,6 +279,8 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("--bgr", is_flag=True, default=None, help="Feed channels in BGR order (default RGB).")
 @click.option("--vertical", is_flag=True, default=None, help="Also measure vertical-flip consistency.")
 @click.option("--batch-size", type=int, default=None, help="Inputs per onnxruntime run [default: 32].")
+@click.option("--max-shift", type=int, default=None,
+              help="Largest shift in pixels per axis [default: round(32 × side / 224), Zhang's 32 at 224].")
 @click.option("--feed", "feed", multiple=True, metavar="NAME=FILE.npy|NUMBER",
               help="Value of a model input other than the image (repeatable), as in `consistency`.")
 @click.option("--min-symmetry", type=float, help="Gate: median internal S at least this.")
@@ -299,7 +304,7 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @handle_errors
 def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_per_image, seed, preset,
-              bgr, vertical, batch_size, feed, min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
+              bgr, vertical, batch_size, max_shift, feed, min_symmetry, max_asymmetric_layers, asymmetry_below, min_shift_consistency,
               min_flip_consistency, fail_on_uneven_padding, baseline, max_symmetry_drop,
               max_consistency_drop, config_path, json_out, html_out, fmt, quiet):
     """Weights, padding and consistency of MODEL, checked against gates; one summary line.
@@ -340,7 +345,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
                        seed=pick(seed, "seed", 0), preset=pick(preset, "preset", "imagenet"),
                        channel_order="bgr" if pick(bgr, "bgr", False) else "rgb",
                        vertical=pick(vertical, "vertical", False), batch_size=pick(batch_size, "batch_size", None),
-                       feeds=parse_feeds(feed) or None, gates=gates, baseline=baseline, progress=bar)
+                       feeds=parse_feeds(feed) or None, max_shift=pick(max_shift, "max_shift", None), gates=gates, baseline=baseline, progress=bar)
     finally:
         if bar is not None:
             bar.close()

@@ -82,17 +82,23 @@ def pointwise_conv(size=32, channels=4, seed=0):
                   [_w("W", rng.normal(size=(channels, 3, 1, 1)))])
 
 
-def embedding(size=32, seed=0, offset=0.0):
+def embedding(size=32, seed=0, offset=0.0, corner=False):
     """Output [B, 2, 4]: neither classifier nor spatial - compared by cosine similarity.
 
-    ``offset``: a constant vector of that size added to every output; large, it makes the outputs
-    of any two images nearly parallel (cosine ~ 1 whatever the input: no better than chance)."""
+    ``offset``: a constant added to every output value (outputs of any two images become more
+    parallel). ``corner``: embed the top-left pixel instead of the mean; on noise photos a shifted
+    crop's corner is as unrelated as another photo's, so consistency is at the chance level."""
     rng = np.random.default_rng(seed)
-    nodes = [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0),
-             h.make_node("Gemm", ["m", "W", "c"], ["e"]),
+    nodes = ([h.make_node("Slice", ["x", "starts", "ends", "axes"], ["c1"]),
+              h.make_node("Flatten", ["c1"], ["m"], axis=1)] if corner else
+             [h.make_node("ReduceMean", ["x"], ["m"], axes=[2, 3], keepdims=0)])
+    nodes += [h.make_node("Gemm", ["m", "W", "c"], ["e"]),
              h.make_node("Reshape", ["e", "shape"], ["y"])]
     inits = [_w("W", rng.normal(size=(3, 8))), _w("c", np.full(8, float(offset))),
-             numpy_helper.from_array(np.array([-1, 2, 4], np.int64), "shape")]
+             numpy_helper.from_array(np.array([-1, 2, 4], np.int64), "shape"),
+             numpy_helper.from_array(np.array([0, 0], np.int64), "starts"),
+             numpy_helper.from_array(np.array([1, 1], np.int64), "ends"),
+             numpy_helper.from_array(np.array([2, 3], np.int64), "axes")]
     return _model(nodes, [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, size, size])],
                   [h.make_tensor_value_info("y", T.FLOAT, ["N", 2, 4])], inits)
 

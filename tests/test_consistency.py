@@ -518,3 +518,186 @@ def test_parse_feed(tmp_path):
     for bad in ("t", "=3", "t=", "t=x.npz"):
         with pytest.raises(InputError):
             parse_feed(bad)
+
+
+# ---- shift range scaled with the input --------------------------------------------------------
+def test_max_shift_scales_with_the_input_and_keeps_zhang_at_224():
+    from onnxsym.consistency import auto_max_shift, resolve_max_shift
+
+    assert auto_max_shift(224, 224) == (32, 32)          # Zhang: base 256, offsets [0, 32)
+    assert auto_max_shift(32, 32) == (5, 5)               # not 31 px on a 32 px digit
+    assert auto_max_shift(48, 320) == (7, 46)             # per axis (PP-OCR recognition)
+    assert auto_max_shift(8, 3) == (1, 1)                 # at least 1
+    assert auto_max_shift(21, 35) == (3, 5)               # 21 * 32 / 224 = 3.0, 35 -> 5.0
+    assert resolve_max_shift(None, 32, 32) == ((5, 5), "auto")
+    assert resolve_max_shift(8, 32, 32) == ((8, 8), "max_shift")
+    assert resolve_max_shift((2, 9), 48, 320) == ((2, 9), "max_shift")
+    for bad in (0, -3, 2.5, "x", True, (1, 2, 3)):
+        with pytest.raises(InputError, match="--max-shift"):
+            resolve_max_shift(bad, 32, 32)
+
+
+def test_offsets_at_224_are_zhangs_and_stay_in_range_per_axis():
+    from onnxsym.consistency import _Plan
+
+    plan = _Plan(3, 5, 0, False, (32, 32))
+    for i in range(3):  # identical to the draws before the range was scaled
+        want = np.random.default_rng([0, i]).integers(0, 32, size=(5, 2, 2))
+        assert np.array_equal(plan.offsets(i), want)
+    assert plan.variants(0)[-2:] == [(16, 16, 0), (16, 16, 1)]   # Resize(256) + CenterCrop(224)
+    wide = _Plan(50, 5, 1, True, (7, 46))
+    offs = np.concatenate([wide.offsets(i).reshape(-1, 2) for i in range(50)])
+    assert offs[:, 0].min() == 0 and offs[:, 0].max() == 6
+    assert offs[:, 1].min() == 0 and offs[:, 1].max() == 45
+    assert wide.variants(0)[-3:] == [(3, 23, 0), (3, 23, 1), (3, 23, 2)]
+
+
+def test_max_shift_in_the_report_and_overridable(tmp_path, smooth_npy):
+    from onnxsym.report.consistency_render import to_table
+
+    r = measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu")
+    assert r.max_shift == (5, 5) and r.max_shift_from == "auto" and r.base_size == (37, 37)
+    assert "[0, 5) per axis" in r.shift.offsets and r.shift.max_shift == (5, 5)
+    assert "offsets uniform in [0, 5) per axis" in to_table(r)
+    d = r.to_dict()
+    assert d["max_shift"] == [5, 5] and d["base_size"] == [37, 37] and d["max_shift_from"] == "auto"
+    o = measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", max_shift=(2, 9))
+    assert o.max_shift == (2, 9) and o.max_shift_from == "max_shift" and o.base_size == (34, 41)
+    assert "[0, 2) rows and [0, 9) columns" in to_table(o) and "set by --max-shift" in to_table(o)
+    with pytest.raises(InputError, match="--max-shift 0"):
+        measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", max_shift=0)
+
+
+def test_keras_digits_gets_a_small_shift():
+    path = os.path.join(ROOT, "models", "keras_digits.onnx")
+    if not os.path.exists(path):
+        pytest.skip("models/keras_digits.onnx not built")
+    r = measure_consistency(path, provider="cpu", preset="unit", pairs_per_image=1)
+    assert r.max_shift == (5, 5) and r.base_size == (37, 37) and r.upscaled_images == 0
+
+
+def test_upscaled_images_are_counted_in_one_note():
+    small = cm.imageset(list(cm.smooth_images(3, (20, 30))) + list(cm.smooth_images(2, (48, 60))))
+    r = measure_consistency(cm.gap_linear(), small, provider="cpu", pairs_per_image=1)
+    assert r.upscaled_images == 3
+    notes = [n for n in r.notes if "upscaled" in n]
+    assert len(notes) == 1 and notes[0].startswith("3 of 5 images are smaller than the 37x37 base")
+
+
+# ---- chance level: the metric between different images -----------------------------------------
+def _centre_outputs(model, imgs, size=32, ms=5):
+    """The model's outputs on the centre crops, made independently of the pipeline."""
+    from onnxsym.images import resize_center_square
+
+    mean = np.array([0.485, 0.456, 0.406], np.float32) * 255
+    std = np.array([0.229, 0.224, 0.225], np.float32) * 255
+    x = []
+    for img in imgs:
+        base = resize_center_square(img, (size + ms, size + ms))
+        c = ms // 2
+        crop = base[c:c + size, c:c + size].astype(np.float32)
+        x.append(((crop - mean) / std).transpose(2, 0, 1))
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"x": np.stack(x)})[0]
+
+
+def _pairs(n):
+    return [(i, j) for i in range(n) for j in range(i + 1, n)]
+
+
+def test_chance_for_a_classifier_is_the_top1_agreement_of_image_pairs(noise_npy):
+    r = measure_consistency(cm.gap_linear(classes=3), noise_npy, provider="cpu")
+    tops = [p.top1 for p in r.per_image]
+    want = np.mean([tops[i] == tops[j] for i, j in _pairs(len(tops))])
+    assert r.chance.metric == "top1_agreement" and r.chance.pairs == 66 and r.chance.images == 12
+    assert r.chance.value == pytest.approx(want) and not r.chance.sampled
+    d = r.to_dict()["chance"]
+    assert set(d) >= {"value", "what", "pairs", "images", "metric"} and "different images" in d["what"]
+
+
+def test_a_classifier_that_always_says_the_same_is_flagged(smooth_npy):
+    from onnxsym.report.consistency_render import summary_line
+
+    r = measure_consistency(cm.constant_class(), smooth_npy, provider="cpu")
+    assert r.shift.consistency == 1.0 and r.chance.value == 1.0
+    assert any("does not clear the agreement between unrelated images (100.0 %)" in w for w in r.warnings)
+    assert "(unrelated images: 100.0 %)" in summary_line(r)
+
+
+def test_chance_for_cosine_is_the_mean_cosine_of_different_images(smooth_npy):
+    from onnxsym.consistency import _cosine
+    from onnxsym.report.consistency_render import summary_line, to_table
+
+    model = cm.embedding()
+    r = measure_consistency(model, smooth_npy, provider="cpu")
+    outs = _centre_outputs(model, np.load(smooth_npy))
+    want = np.mean([_cosine(outs[i], outs[j]) for i, j in _pairs(len(outs))])
+    assert r.chance.metric == "cosine_similarity" and r.chance.pairs == 28
+    assert r.chance.value == pytest.approx(want, abs=1e-5)
+    line = summary_line(r)
+    assert f"(unrelated images: {r.chance.value:.3f})" in line
+    assert "unrelated images" in to_table(r)
+
+
+def test_cosine_no_better_than_unrelated_images_is_warned(smooth_npy, noise_npy):
+    from onnxsym.report.consistency_render import to_table
+
+    # the mirror of a noise photo's top-left corner is its top-right one: as unrelated as another photo
+    r = measure_consistency(cm.embedding(corner=True, offset=2.0), noise_npy, provider="cpu")
+    assert r.flip.ci95[0] <= r.chance.value < r.shift.ci95[0]
+    warn = [w for w in r.warnings if "unrelated images" in w]
+    assert len(warn) == 1 and "does not separate shifted or mirrored copies from unrelated images" in warn[0]
+    assert f"(flip {r.flip.consistency:.3f} [" in warn[0] and "shift" not in warn[0].split(")")[0]
+    assert "WARNING: the cosine consistency" in to_table(r)
+    ok = measure_consistency(cm.embedding(), smooth_npy, provider="cpu")
+    assert ok.shift.ci95[0] > ok.chance.value and not any("unrelated" in w for w in ok.warnings)
+
+
+def test_chance_for_pixel_agreement_matches_brute_force(noise_npy):
+    model = cm.pointwise_conv()
+    r = measure_consistency(model, noise_npy, provider="cpu")
+    labels = _centre_outputs(model, np.load(noise_npy)).argmax(axis=1)
+    want = np.mean([np.mean(labels[i] == labels[j]) for i, j in _pairs(len(labels))])
+    assert r.chance.metric == "pixel_top1_agreement"
+    assert r.chance.value == pytest.approx(want, abs=1e-9) and r.chance.pairs == 66
+    assert r.shift.consistency > r.chance.value  # equivariant model: far above chance
+
+
+def test_chance_leaves_out_pairs_of_two_flat_outputs(tmp_path):
+    imgs = cm.imageset(np.concatenate([cm.dark_images(3), cm.bright_blob_images(3)]))
+    r = measure_consistency(cm.detector(), imgs, provider="cpu")
+    assert r.chance.excluded_pairs == 3 and r.chance.pairs == 12   # C(3,2) flat pairs of 15
+
+
+def test_chance_sample_is_seeded_and_bounded(monkeypatch, noise_npy):
+    import onnxsym.consistency as C
+
+    monkeypatch.setattr(C, "CHANCE_IMAGES", 5)
+    a = measure_consistency(cm.embedding(), noise_npy, provider="cpu", seed=1)
+    b = measure_consistency(cm.embedding(), noise_npy, provider="cpu", seed=1, batch_size=5)
+    assert a.chance.sampled and a.chance.images == 5 and a.chance.pairs == 10
+    assert a.chance == b.chance
+    c = measure_consistency(cm.gap_linear(), noise_npy, provider="cpu")  # top-1: exact, all images
+    assert c.chance.images == 12 and not c.chance.sampled
+
+
+def test_chance_needs_two_images():
+    r = measure_consistency(cm.embedding(), cm.imageset(cm.smooth_images(1)), provider="cpu")
+    assert r.chance.value is None and r.chance.pairs == 0
+    assert r.to_dict()["chance"]["value"] is None
+
+
+def test_imagenet_is_suggested_only_for_1000_class_models(smooth_npy, mobilenet_report):
+    r = measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu")
+    note = [n for n in r.notes if n.startswith("only 8 images")][0]
+    assert "ImageNet" not in note and "the kind of images the model is made for" in note
+    assert any("ImageNet validation photos" in n for n in mobilenet_report.notes)
+
+
+def test_table_explains_mean_delta_p(smooth_npy):
+    from onnxsym.report.consistency_render import to_table
+
+    text = to_table(measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu"))
+    assert "mean |Δp top-1|: how much the probability of the top-1 class moves" in text
+    cos = to_table(measure_consistency(cm.embedding(), smooth_npy, provider="cpu"))
+    assert "Δp" not in cos  # no probabilities: column and explanation left out

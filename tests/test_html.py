@@ -124,7 +124,7 @@ def _audit(**over):
     ]
     audit = {
         "schema": "onnxsym.audit/1", "verdict": "FAILED",
-        "summary_line": "FAILED | symmetry 0.79 (baseline 0.38) | shift 84.1 % ±2.3 | flip 91.0 % ±3.1 | 1.0 s",
+        "summary_line": "FAILED | symmetry 0.79 (random init 0.38) | shift 84.1 % [70.0, 92.0] | flip 91.0 % [60.0, 98.0] | 1.0 s",
         "provenance": {"onnxsym_version": "0.1.0", "model": "/x/model.onnx", "sha256": "ab" * 32,
                        "size_bytes": 123, "opsets": {"ai.onnx": 17}, "timings": {"weights_s": 0.5}},
         "gates": [{"name": "min-symmetry", "passed": True, "value": 0.79, "threshold": 0.5, "message": "ok"},
@@ -141,8 +141,12 @@ def _audit(**over):
                     "suggestions": {"note": "225×225 pads evenly", "input_shapes": ["1x3x225x225"]}},
         "consistency": {"schema": "onnxsym.consistency/1", "provider": "cpu",
                         "providers": ["CPUExecutionProvider"], "images": 10, "seed": 0,
+                        "metric": "top1_agreement", "max_shift": [32, 32], "max_shift_from": "auto",
+                        "base_size": [256, 256],
                         "shift": {"consistency": 0.841, "pairs": 50, "images": 10, "ci95": [0.7, 0.92]},
                         "flip": {"consistency": 0.91, "images": 10, "ci95": [0.6, 0.98]},
+                        "chance": {"value": 0.022, "metric": "top1_agreement", "pairs": 45, "images": 10,
+                                   "what": "share of pairs of different images whose top-1 agrees"},
                         "per_image": [{"name": "a.jpg", "shift_agree": 4, "shift_pairs": 5, "flip": 0.0, "top1": 3}],
                         "notes": ["only 10 images"]},
         "thumbnails": [{"name": "a.jpg", "data_uri": "data:image/jpeg;base64,/9j/AAAA", "why": "shift",
@@ -279,3 +283,105 @@ def test_error_verdict_and_baseline_deltas():
     parse(page)
     assert 'class="verdict error"' in page
     assert "Against the baseline" in page and "-0.050" in page
+
+
+# ---------------------------------------------------------------------------------- metric-aware panel
+PER_COSINE = [{"name": f"p{i}.jpg", "shift_agree": None, "shift_pairs": 5, "shift_mean": m, "flip": f,
+               "top1": None, "flat": False}
+              for i, (m, f) in enumerate([(0.962, 0.956), (0.947, 0.932), (0.995, 0.987), (0.913, 0.952),
+                                          (0.981, 0.940), (0.986, 0.976)])]
+
+
+def _cosine_audit():
+    cons = {"schema": "onnxsym.consistency/1", "provider": "cpu", "images": 6, "seed": 0,
+            "metric": "cosine_similarity", "max_shift": [7, 46], "max_shift_from": "auto",
+            "base_size": [55, 366], "upscaled_images": 6,
+            "output": {"kind": "vector", "metric": "cosine_similarity", "comparison": "cosine similarity"},
+            "shift": {"consistency": 0.963, "pairs": 30, "images": 6, "ci95": [0.946, 0.979],
+                      "offsets": "per image, uniform in [0, 7) rows and [0, 46) columns"},
+            "flip": {"consistency": 0.954, "images": 6, "ci95": [0.941, 0.966]},
+            "chance": {"value": 0.955, "metric": "cosine_similarity", "pairs": 15, "images": 6,
+                       "what": "mean cosine similarity between the outputs of different images"},
+            "per_image": PER_COSINE,
+            "warnings": ["the cosine consistency does not clear the cosine between unrelated images"]}
+    from onnxsym.auditing import _thumbnails
+
+    return _audit(consistency=cons, thumbnails=_thumbnails(_FakeImages(), PER_COSINE, metric="cosine_similarity"))
+
+
+class _FakeImages:
+    names = [p["name"] for p in PER_COSINE] + ["a.jpg", "b.jpg"]
+
+    def load(self, i):
+        import numpy as np
+
+        return np.full((40, 60, 3), 30 * i, np.uint8)
+
+
+def test_cosine_panel_speaks_of_cosines_not_predictions():
+    page = render_html(_cosine_audit())
+    p = parse(page)
+    text = " ".join(p.text)
+    panel = text[text.index("Shift and flip consistency"):text.index("Gates")]
+    assert "top-1 prediction survive" not in panel and "prediction changed" not in panel
+    assert "top-1 changed" not in panel and "shift pairs agreeing" not in panel and "flip agrees" not in panel
+    assert "mean cosine similarity of the outputs" in panel and "0–6 px apart vertically, 0–45 px" in panel
+    assert "shift: mean cosine (pairs)" in panel and "flip: cosine" in panel
+    assert "Images with the lowest cosine" in panel
+    # thumbnails: the 4 lowest images (by the lower of shift and flip), lowest first, with values
+    assert re.findall(r"#(\d) lowest", panel) == ["1", "2", "3", "4"]
+    order = [m.group(1) for m in re.finditer(r"(p\d)\.jpg #\d lowest", panel)]
+    assert order == ["p3", "p1", "p4", "p0"]
+    assert "#1 lowest shift cosine 0.913 flip cosine 0.952" in panel
+    # the chance level: a dashed line in the chart, next to the numbers, and the cards
+    assert 'class="chance"' in page and "unrelated images 0.955" in panel
+    assert "95% CI [0.946, 0.979]" in text and "unrelated images 0.955" in text[:text.index("Mean kernels")]
+    assert "max shift" in panel and "7 px vertically, 46 px horizontally" in panel
+
+
+def test_classifier_panel_and_thumbnails_per_reason():
+    from onnxsym.auditing import _thumbnails
+
+    per = [{"name": "a.jpg", "shift_agree": 4, "shift_pairs": 5, "shift_mean": 0.8, "flip": 0.0, "top1": 3},
+           {"name": "b.jpg", "shift_agree": 5, "shift_pairs": 5, "shift_mean": 1.0, "flip": 1.0, "top1": 7}]
+    thumbs = _thumbnails(_FakeImages(), per)
+    assert [(t["name"], t["why"]) for t in thumbs] == [("a.jpg", "shift"), ("a.jpg", "flip")]
+    assert thumbs[1]["detail"] == "flip: top-1 changed" and thumbs[0]["data_uri"].startswith("data:image/jpeg")
+    audit = _audit(thumbnails=thumbs)
+    audit["consistency"]["per_image"] = per
+    text = " ".join(parse(render_html(audit)).text)
+    panel = text[text.index("Shift and flip consistency"):text.index("Gates")]
+    assert "top-1 prediction survive" in panel and "Images whose prediction changed" in panel
+    assert "shift pairs agreeing" in panel and "flip agrees" in panel and "0–31 px apart" in panel
+    assert "unrelated images 2.2 %" in panel
+
+
+def test_thumbnails_for_continuous_metrics_never_say_changed():
+    from onnxsym.auditing import _thumbnails
+
+    thumbs = _thumbnails(_FakeImages(), PER_COSINE)          # metric inferred: cosine (flat is set)
+    assert [t["why"] for t in thumbs] == ["lowest"] * 4 and [t["rank"] for t in thumbs] == [1, 2, 3, 4]
+    assert all("changed" not in t["detail"] for t in thumbs)
+    pixel = [dict(p, flat=None) for p in PER_COSINE]
+    thumbs = _thumbnails(_FakeImages(), pixel)                # pixel agreement: shown as %
+    assert thumbs[0]["detail"] == "shift pixel agreement 91.3 % · flip pixel agreement 95.2 %"
+
+
+def test_pixel_agreement_panel():
+    audit = _cosine_audit()
+    c = audit["consistency"]
+    c["metric"] = c["output"]["metric"] = "pixel_top1_agreement"
+    c["chance"]["value"] = 0.5
+    text = " ".join(parse(render_html(audit)).text)
+    panel = text[text.index("Shift and flip consistency"):text.index("Gates")]
+    assert "per-pixel top-1" in panel and "mean pixel agreement (pairs)" in panel
+    assert "96.3 %" in panel and "unrelated images 50.0 %" in panel and "prediction changed" not in panel
+
+
+def test_intervals_are_brackets_and_mind_the_pad_is_cited_right():
+    page = render_html(_audit())
+    text = " ".join(parse(page).text)
+    assert "Mind the Pad, arXiv 2010.02178" in text and "Mind the Pad; arXiv 2503.19215" not in text
+    assert "95% CI [70.0, 92.0] %" in text and "95% CI [0.50, 0.80]" in text
+    header = text[:text.index("Mean kernels")]
+    assert "±2" not in header and "–" not in header.split("Provenance")[0].replace("—", "")

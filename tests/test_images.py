@@ -206,6 +206,17 @@ def test_resize_center_square():
     assert out[:, :30].max() == 0 and out[:, 34:].min() == 255  # centre kept
 
 
+def test_needs_upscale_matches_what_resize_center_square_does():
+    from onnxsym.images import needs_upscale
+
+    assert not needs_upscale((256, 384, 3), (256, 256))   # the shipped photos at 224: exact fit
+    assert needs_upscale((255, 384, 3), (256, 256))
+    assert needs_upscale((256, 384, 3), (55, 366))        # non-square base: shorter side -> 366
+    assert not needs_upscale((48, 60), (37, 37))
+    small = np.full((20, 30, 3), 7, np.uint8)
+    assert resize_center_square(small, (37, 37)).shape == (37, 37, 3)
+
+
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 @pytest.mark.parametrize("order", ["rgb", "bgr"])
 @pytest.mark.parametrize("flip", [0, 1, 2])

@@ -864,8 +864,10 @@ def _thumbs(items) -> str:
         for t in ts:
             why = str(t.get("why") or "changed")
             badge = f"#{t['rank']} lowest" if why == "lowest" and _isnum(t.get("rank")) else why
-            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(badge)}</span> '
-                         f'<span class="muted">{_e(t.get("detail") or "")}</span></div>')
+            detail = "<br>".join(_e(x) for x in str(t.get("detail") or "").split(" · "))
+            sep = "<br>" if why == "lowest" else " "
+            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(badge)}</span>{sep}'
+                         f'<span class="muted">{detail}</span></div>')
         figs.append(f'<figure class="thumb">{img}<figcaption><div class="tname">{_e(name)}</div>'
                     f'{"".join(lines)}</figcaption></figure>')
     return f'<div class="thumbs">{"".join(figs)}</div>' if figs else ""
