@@ -413,7 +413,7 @@ def _read_json(path, what):
         return json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{what} {p}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise InputError(f"{what} {p}: not a JSON report ({' '.join(str(err).split())[:100]})") from None
 
 

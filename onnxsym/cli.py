@@ -60,6 +60,11 @@ class _Group(click.Group):
     """click group whose usage errors are one line on stderr (exit 2), like every other error."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        for stream in (sys.stdout, sys.stderr):  # a file name with undecodable bytes must still print
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (AttributeError, ValueError):
+                pass
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as err:
@@ -258,7 +263,7 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
     from .report import padding_render as render
 
     emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)
-    if output or fmt == "json":
+    if (output or fmt == "json") and report.layers:
         click.echo(report.summary_line, err=True)
 
 
@@ -311,7 +316,8 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
 
     \b
     Exit codes: 0 every gate passed, 1 a gate failed, 2 bad input or usage,
-    3 onnxruntime failed (the weight part of the report is still written).
+    3 onnxruntime failed. When the consistency part fails (2 or 3), --json and --html are
+    still written, with the weight part complete and the error in the consistency part.
     """
     from .auditing import audit
     from .consistency import parse_feeds
@@ -387,3 +393,7 @@ def compare_cmd(a, b, fmt, output):
 
     deltas = compare_docs(load_report(a), load_report(b))
     emit(render.compare_json(deltas) if fmt == "json" else render.compare_table(deltas, a, b), output)
+
+
+if __name__ == "__main__":  # python -m onnxsym.cli
+    main()

@@ -857,6 +857,8 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
     batch = _check_memory(spec, batch, batch_size, notes, shift_range)
     notes = list(rs.notes) + list(spec.notes) + list(imageset.notes) + normalize.notes + notes
     out_names = [o.name for o in rs.session.get_outputs()]
+    if not out_names:
+        raise InputError("the model has no outputs: there is nothing to compare")
     out_name = output or out_names[0]
     if out_name not in out_names:
         raise InputError(f"the model has no output {out_name!r} (outputs: {', '.join(out_names)})")

@@ -62,3 +62,30 @@ def walk_nodes(model: onnx.ModelProto) -> list[NodeRef]:
         nid = node.name if node.name and names[node.name] == 1 else f"{node.op_type}_{i}"
         refs.append(NodeRef(nid, path, i, node, graph, scopes))
     return refs
+
+
+def node_attrs(node: onnx.NodeProto) -> dict:
+    """Attribute values by name. An attribute that cannot be read (e.g. a reference to a function
+    attribute outside a function) is left out: callers treat it as absent."""
+    out = {}
+    for a in node.attribute:
+        try:
+            out[a.name] = onnx.helper.get_attribute_value(a)
+        except Exception:  # malformed attribute
+            continue
+    return out
+
+
+def attr_text(value) -> str:
+    """A string attribute as text (undecodable bytes replaced, never an exception)."""
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def int_list(attrs: dict, name: str):
+    """An ints attribute as a list, None when absent; ValueError when it has another type."""
+    if name not in attrs:
+        return None
+    v = attrs[name]
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) for x in v):
+        raise ValueError(f"attribute {name} is not a list of integers ({v!r:.40})")
+    return list(v)

@@ -405,8 +405,11 @@ def load_images(source=None) -> ImageSet:
                 data = np.load(path, allow_pickle=False)
             except Exception as err:
                 raise InputError(f"cannot read {path}: {' '.join(str(err).split())}") from None
-            arrays = [(path.name, data)] if isinstance(data, np.ndarray) else \
-                [(f"{path.name}:{k}", data[k]) for k in sorted(data.files)]
+            try:  # an .npz reads its members lazily: a pickled member fails here
+                arrays = [(path.name, data)] if isinstance(data, np.ndarray) else \
+                    [(f"{path.name}:{k}", data[k]) for k in sorted(data.files)]
+            except Exception as err:
+                raise InputError(f"cannot read {path}: {' '.join(str(err).split())}") from None
             for label, arr in arrays:
                 imgs, n = _array_to_images(arr, label)
                 images += imgs

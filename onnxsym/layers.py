@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 
-from .graphwalk import NodeRef, walk_nodes
+from .graphwalk import NodeRef, attr_text, int_list, node_attrs, walk_nodes
 
 #: op_type (domain-qualified for contrib ops) → index of the weight input.
 CONV_OPS = {
@@ -30,6 +30,7 @@ CONV_OPS = {
 _RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                "Multinomial", "Bernoulli"}
 _MAX_FOLD_DEPTH = 64
+SHARED_LIST_MAX = 8  # ids listed in ``shared_with``; ``shared_count`` has the full number
 
 
 def op_key(node: onnx.NodeProto) -> str:
@@ -65,6 +66,7 @@ class ConvLayer:
     weight_dtype: str = ""
     overridable: bool = False
     shared_with: list = field(default_factory=list)
+    shared_count: int = 0
     followed_by: str = ""
     status: str = "ok"
     reason: str = ""
@@ -73,14 +75,6 @@ class ConvLayer:
 
 class _Unresolved(Exception):
     pass
-
-
-def _attrs(node):
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _decode(v):
-    return v.decode() if isinstance(v, bytes) else v
 
 
 class _Resolver:
@@ -275,8 +269,10 @@ def iter_conv_layers(loaded):
         items.append((layer, ref, key))
     for users in weight_users.values():
         if len(users) > 1:
+            first = [u.id for u in users[:SHARED_LIST_MAX + 1]]
             for layer in users:
-                layer.shared_with = [u.id for u in users if u is not layer]
+                layer.shared_with = [i for i in first if i != layer.id][:SHARED_LIST_MAX]
+                layer.shared_count = len(users) - 1
     for layer, ref, key in items:
         _resolve_weight(layer, ref, resolver, key, consumers)
         yield layer
@@ -313,22 +309,32 @@ def _consumers(refs):
 
 def _geometry(ref: NodeRef, key: str) -> ConvLayer:
     node = ref.node
-    at = _attrs(node)
+    at = node_attrs(node)
     widx = CONV_OPS[key]
     wname = node.input[widx] if len(node.input) > widx else ""
-    ks = tuple(at["kernel_shape"]) if "kernel_shape" in at else None
-    return ConvLayer(
+    layer = ConvLayer(
         id=ref.id, path=ref.path, index=ref.index, op_type=key, node_name=node.name,
-        weight_name=wname, weight_shape=None, kernel_shape=ks,
-        strides=tuple(at["strides"]) if "strides" in at else None,
-        pads=tuple(at["pads"]) if "pads" in at else None,
-        auto_pad=_decode(at.get("auto_pad", "NOTSET")) or "NOTSET",
-        dilations=tuple(at["dilations"]) if "dilations" in at else None,
-        group=int(at.get("group", 1)), transposed=key == "ConvTranspose", depthwise=None,
+        weight_name=wname, weight_shape=None, kernel_shape=None, strides=None, pads=None,
+        auto_pad=attr_text(at.get("auto_pad", "NOTSET")) or "NOTSET", dilations=None,
+        group=1, transposed=key == "ConvTranspose", depthwise=None,
     )
+    try:
+        ints = {name: int_list(at, name) for name in ("kernel_shape", "strides", "pads", "dilations")}
+        group = at.get("group", 1)
+        if not isinstance(group, int):
+            raise ValueError(f"attribute group is not an integer ({group!r:.40})")
+    except ValueError as err:
+        layer.status, layer.reason = "unresolved", str(err)
+        return layer
+    layer.kernel_shape, layer.strides, layer.pads, layer.dilations = (
+        None if ints[n] is None else tuple(ints[n]) for n in ("kernel_shape", "strides", "pads", "dilations"))
+    layer.group = group
+    return layer
 
 
 def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: str, consumers=None):
+    if layer.status != "ok":  # malformed attributes: the reason is already set
+        return
     node = ref.node
     try:
         arr, src, overridable = resolver.resolve(layer.weight_name, ref.scopes)
@@ -352,6 +358,9 @@ def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: st
         return
     if arr.ndim < 3:
         layer.status, layer.reason = "unresolved", f"weight has shape {arr.shape}, not [N, C, k...]"
+        return
+    if arr.ndim > 5:
+        layer.status, layer.reason = "unresolved", f"weight has {arr.ndim - 2} spatial axes; onnxsym handles 1 to 3"
         return
     layer.weight = arr
     layer.weight_shape = tuple(int(s) for s in arr.shape)

@@ -48,10 +48,9 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-import onnx
 
 from .errors import InputError
-from .graphwalk import walk_nodes
+from .graphwalk import attr_text, int_list, node_attrs, walk_nodes
 from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
                      find_image_inputs, parse_shape, reach, trace_layout)
 
@@ -361,14 +360,6 @@ def axis_geometry(kind: str, i: int, k: int, d: int, s: int, pb: int, pe: int, a
 # --------------------------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------------------------
-def _attrs(node) -> dict:
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _s(v):
-    return v.decode() if isinstance(v, bytes) else str(v)
-
-
 @dataclass
 class _Spec:
     ref: object
@@ -388,21 +379,27 @@ class _Spec:
 def _spec(ref) -> _Spec:
     node = ref.node
     key = (node.domain if node.domain != "ai.onnx" else "", node.op_type)
-    a = _attrs(node)
+    a = node_attrs(node)
     if key in CONV_OPS:
         kind = "conv_transpose" if node.op_type == "ConvTranspose" else "conv"
         widx = CONV_OPS[key]
         weight = node.input[widx] if len(node.input) > widx and node.input[widx] else None
     else:
         kind, weight = "pool", None
-    auto = _s(a.get("auto_pad", "NOTSET")) or "NOTSET"
+    auto = attr_text(a.get("auto_pad", "NOTSET")) or "NOTSET"
+    ints, error = {}, ""
+    for name in ("kernel_shape", "dilations", "strides", "pads", "output_padding"):
+        try:
+            ints[name] = int_list(a, name)
+        except ValueError as err:
+            ints[name], error = None, str(err)
     spec = _Spec(ref=ref, kind=kind, data=node.input[0] if node.input else "", weight=weight,
-                 kernel=list(a["kernel_shape"]) if "kernel_shape" in a else None,
-                 dilations=list(a["dilations"]) if "dilations" in a else None,
-                 strides=list(a["strides"]) if "strides" in a else None,
-                 pads=list(a["pads"]) if "pads" in a else None, auto_pad=auto,
+                 kernel=ints["kernel_shape"], dilations=ints["dilations"], strides=ints["strides"],
+                 pads=ints["pads"], auto_pad=auto,
                  ceil_mode=bool(a.get("ceil_mode", 0)) if kind == "pool" else None,
-                 output_padding=list(a["output_padding"]) if "output_padding" in a else None)
+                 output_padding=ints["output_padding"], error=error)
+    if error:
+        return spec
     if auto not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
         spec.error = f"unknown auto_pad {auto!r}"
     if kind == "pool" and spec.kernel is None:

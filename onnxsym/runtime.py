@@ -55,9 +55,19 @@ class RuntimeSession:
 
     def run(self, feeds: dict, output_names=None):
         try:
-            return self.session.run(output_names, feeds)
+            return self.session.run(output_names, feeds, _quiet_run_options())
         except Exception as err:  # onnxruntime raises its own (multi-line) exception types
             raise RuntimeFailure(f"onnxruntime failed to run the model: {_one_line(err)}") from None
+
+
+def _quiet_run_options():
+    """RunOptions that keep onnxruntime's own (coloured, multi-line) error log off stderr: a
+    failing run is reported once, as a RuntimeFailure line."""
+    import onnxruntime as ort
+
+    opts = ort.RunOptions()
+    opts.log_severity_level = 4  # fatal only
+    return opts
 
 
 def _one_line(err) -> str:

@@ -144,6 +144,12 @@ def _terms_one(k, perms, out):
     return norm
 
 
+@lru_cache(maxsize=None)
+def plan_for(kernel_shape: tuple):
+    """The cached :func:`_plan` of a kernel grid's transforms."""
+    return _plan(transforms_for(kernel_shape).perms)
+
+
 def _plan(perms):
     """Cheaper form of the permutations for the per-kernel pass.
 
@@ -377,7 +383,13 @@ def _quantiles(x):
 
 def kernel_stats(weight: np.ndarray, per_kernel: bool = True) -> KernelStats:
     """All statistics of one conv weight ``[A, B, *k]`` (Conv: [N, C/g, ...]; ConvTranspose:
-    [C_in, C_out/g, ...]); the mean is over the first two axes."""
+    [C_in, C_out/g, ...]); the mean is over the first two axes. Non-finite weights make S
+    undefined (the reason says how many values), never a warning."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _kernel_stats(weight, per_kernel)
+
+
+def _kernel_stats(weight, per_kernel):
     w2, k, m = _as_kernels(weight)
     p = w2.shape[1]
     ts = transforms_for(k)
@@ -389,7 +401,7 @@ def kernel_stats(weight: np.ndarray, per_kernel: bool = True) -> KernelStats:
         partial = np.empty((nchunks, p))
         partial_sq = np.empty(nchunks)
         partial_bad = np.empty(nchunks, np.int64)
-        _per_kernel_scores(w2, *_plan(ts.perms), scores, partial, partial_sq, partial_bad)
+        _per_kernel_scores(w2, *plan_for(k), scores, partial, partial_sq, partial_bad)
         mean = partial.sum(axis=0) / m
         sq_total = float(partial_sq.sum())
         bad = int(partial_bad.sum())

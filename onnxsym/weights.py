@@ -33,6 +33,7 @@ class LayerResult:
     depthwise: bool | None
     transposed: bool
     shared_with: list
+    shared_count: int
     weight_source: str
     weight_dtype: str
     overridable: bool
@@ -104,7 +105,7 @@ def layer_result(layer: ConvLayer, per_kernel: bool = True) -> LayerResult:
         kernel_shape=_listify(layer.kernel_shape), strides=_listify(layer.strides),
         pads=_listify(layer.pads), auto_pad=layer.auto_pad, dilations=_listify(layer.dilations),
         group=layer.group, depthwise=layer.depthwise, transposed=layer.transposed,
-        shared_with=list(layer.shared_with), weight_source=layer.weight_source,
+        shared_with=list(layer.shared_with), shared_count=layer.shared_count, weight_source=layer.weight_source,
         weight_dtype=layer.weight_dtype, overridable=layer.overridable,
         followed_by=layer.followed_by, status=layer.status, reason=layer.reason,
     )

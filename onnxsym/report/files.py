@@ -35,7 +35,8 @@ def write_atomic(path, data) -> Path:
     """
     path = check_writable(path)
     folder = path.parent if str(path.parent) else Path(".")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    # a path with undecodable bytes (surrogates) must not stop the report: replace them
+    payload = data.encode("utf-8", errors="replace") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

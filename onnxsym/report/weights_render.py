@@ -113,7 +113,7 @@ def to_csv(report) -> str:
             "dilations", "group", "depthwise", "status", "reason", "symmetry", *TERMS_2D,
             "per_kernel_median", "per_kernel_q1", "per_kernel_q3", "skew_down", "skew_right",
             "coherence", "coherence_random", "baseline_mean", "baseline_sd", "z_vs_baseline",
-            "weight_source", "shared_with", "followed_by"]
+            "weight_source", "shared_with", "shared_count", "followed_by"]
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in report.layers:
@@ -127,6 +127,6 @@ def to_csv(report) -> str:
             r.per_kernel.get("median"), r.per_kernel.get("q1"), r.per_kernel.get("q3"),
             skew[0], skew[1] if len(r.skew or []) == 2 else None, r.coherence, r.coherence_random,
             r.baseline.get("mean"), r.baseline.get("sd"), r.z_vs_baseline, r.weight_source,
-            " ".join(r.shared_with), r.followed_by,
+            " ".join(r.shared_with), r.shared_count, r.followed_by,
         ])
     return buf.getvalue()
