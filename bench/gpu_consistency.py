@@ -38,6 +38,7 @@ How to run it on a machine with a GPU (Linux x86_64, CUDA 13 driver):
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -123,6 +124,14 @@ def main():
     model = onnx.load(args.model)
     if model.ir_version > 13:
         model.ir_version = 13  # onnxruntime 1.31 reads IR <= 13; in memory only
+    if args.provider == "cuda":
+        # On the lent H100 the CUDA 13 / cuDNN libraries come with its torch: importing torch first
+        # loads them into the process so onnxruntime-gpu finds them (a benchmark-only convenience;
+        # onnxsym itself never imports torch).
+        try:
+            importlib.import_module("torch")
+        except ImportError:
+            pass
     raw = create_session(model, args.provider)
     if raw.fallback:
         print(f"note: {raw.fallback}")
