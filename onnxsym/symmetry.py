@@ -185,6 +185,48 @@ def _plan(perms):
     return a, b, npairs, factor, alias
 
 
+@njit(cache=True, nogil=True)
+def _score_chunk(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad, c, start, stop):
+    """Rows ``start:stop`` of the per-kernel pass, accumulating into row ``c`` of the partials."""
+    p = w.shape[1]
+    nt = npairs.shape[0]
+    k = np.empty(p)
+    d = np.empty(nt)
+    for j in range(p):
+        partial[c, j] = 0.0
+    partial_sq[c] = 0.0
+    partial_bad[c] = 0
+    for i in range(start, stop):
+        sq = 0.0
+        for j in range(p):
+            v = np.float64(w[i, j])
+            k[j] = v
+            partial[c, j] += v
+            sq += v * v
+        if not np.isfinite(sq):
+            for j in range(p):
+                if not np.isfinite(k[j]):
+                    partial_bad[c] += 1
+            out[i] = np.nan
+            continue
+        partial_sq[c] += sq
+        if not (sq > 0.0):
+            out[i] = np.nan
+            continue
+        total = 0.0
+        for t in range(nt):
+            if alias[t] >= 0:
+                d[t] = d[alias[t]]
+            else:
+                acc = 0.0
+                for q in range(npairs[t]):
+                    diff = k[pa[t, q]] - k[pb[t, q]]
+                    acc += diff * diff
+                d[t] = math.sqrt(acc * factor[t])
+            total += d[t]
+        out[i] = 1.0 - total / (2.0 * math.sqrt(sq) * nt)
+
+
 @njit(cache=True, parallel=True)
 def _per_kernel_scores(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad):
     """S of every kernel (NaN where its norm is 0 or not finite), plus per-chunk column sums.
@@ -194,46 +236,24 @@ def _per_kernel_scores(w, pa, pb, npairs, factor, alias, out, partial, partial_s
     ``partial_sq`` (sum of squared kernel norms) and ``partial_bad`` (non-finite values):
     one pass over the weight gives the mean kernel and the per-kernel scores.
     """
-    m, p = w.shape
-    nt = npairs.shape[0]
+    m = w.shape[0]
     nchunks = partial.shape[0]
     step = (m + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        k = np.empty(p)
-        d = np.empty(nt)
-        for j in range(p):
-            partial[c, j] = 0.0
-        partial_sq[c] = 0.0
-        partial_bad[c] = 0
-        for i in range(c * step, min(m, (c + 1) * step)):
-            sq = 0.0
-            for j in range(p):
-                v = np.float64(w[i, j])
-                k[j] = v
-                partial[c, j] += v
-                sq += v * v
-            if not np.isfinite(sq):
-                for j in range(p):
-                    if not np.isfinite(k[j]):
-                        partial_bad[c] += 1
-                out[i] = np.nan
-                continue
-            partial_sq[c] += sq
-            if not (sq > 0.0):
-                out[i] = np.nan
-                continue
-            total = 0.0
-            for t in range(nt):
-                if alias[t] >= 0:
-                    d[t] = d[alias[t]]
-                else:
-                    acc = 0.0
-                    for q in range(npairs[t]):
-                        diff = k[pa[t, q]] - k[pb[t, q]]
-                        acc += diff * diff
-                    d[t] = math.sqrt(acc * factor[t])
-                total += d[t]
-            out[i] = 1.0 - total / (2.0 * math.sqrt(sq) * nt)
+        _score_chunk(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad,
+                     c, c * step, min(m, (c + 1) * step))
+
+
+@njit(cache=True, nogil=True)
+def _per_kernel_scores_serial(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad):
+    """The same pass in one thread: for small weights, where loading the parallel kernel (and its
+    thread pool) would cost more than the pass itself."""
+    m = w.shape[0]
+    nchunks = partial.shape[0]
+    step = (m + nchunks - 1) // nchunks
+    for c in range(nchunks):
+        _score_chunk(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad,
+                     c, c * step, min(m, (c + 1) * step))
 
 
 @njit(cache=True)
@@ -296,10 +316,11 @@ def symmetry_terms(kernel: np.ndarray) -> tuple[float | None, dict]:
     flat = k.ravel()
     if not np.all(np.isfinite(flat)) or ts.perms.shape[0] == 0:
         return None, {}
-    d = np.empty(ts.perms.shape[0])
-    norm = _terms_one(flat, ts.perms, d)
+    # one small kernel: plain numpy (loading a compiled kernel would cost more than it saves)
+    norm = float(np.sqrt((flat ** 2).sum()))
     if norm == 0.0:
         return None, {}
+    d = np.sqrt(((flat[ts.perms] - flat) ** 2).sum(axis=1)) / (2.0 * norm)
     terms = {name: (float(d[r]) if r >= 0 else None) for name, r in zip(ts.names, ts.term_rows)}
     return float(1.0 - d.mean()), terms
 
@@ -365,6 +386,12 @@ def _order_statistics(x, lo, hi, ranks, out):
     return n
 
 
+# From these sizes on a compiled kernel pays for loading it (~0.1 s a kernel from numba's cache):
+_SELECT_MIN = 1 << 20  # kernels: histogram selection instead of np.partition
+_NUMPY_SUMS_MAX = 1 << 22  # weight values: below this, mean and norms by numpy
+_PARALLEL_MIN = 1 << 23  # weight values: from here on the per-kernel pass runs on all cores
+
+
 def _quantiles(x):
     """Quartiles of the finite values of per-kernel scores (all in [0, 1]), exactly as
     np.quantile's default linear method."""
@@ -374,8 +401,11 @@ def _quantiles(x):
     pos = np.array([0.25, 0.5, 0.75]) * (n - 1)
     lo = np.floor(pos).astype(np.int64)
     ranks = np.unique(np.concatenate([lo, np.minimum(lo + 1, n - 1)]))
-    got = np.empty(ranks.size)
-    _order_statistics(x, 0.0, 1.0, ranks, got)
+    if x.size >= _SELECT_MIN:
+        got = np.empty(ranks.size)
+        _order_statistics(x, 0.0, 1.0, ranks, got)
+    else:  # small layers: a partition is as fast, and needs no compiled kernel loaded
+        got = np.partition(x[np.isfinite(x)], ranks)[ranks]
     val = dict(zip(ranks.tolist(), got.tolist()))
     q = [val[int(l)] + (val[int(min(l + 1, n - 1))] - val[int(l)]) * (p - l) for l, p in zip(lo, pos)]
     return {"n": int(n), "median": float(q[1]), "q1": float(q[0]), "q3": float(q[2])}
@@ -401,14 +431,21 @@ def _kernel_stats(weight, per_kernel):
         partial = np.empty((nchunks, p))
         partial_sq = np.empty(nchunks)
         partial_bad = np.empty(nchunks, np.int64)
-        _per_kernel_scores(w2, *plan_for(k), scores, partial, partial_sq, partial_bad)
+        kernel = _per_kernel_scores if m * p >= _PARALLEL_MIN else _per_kernel_scores_serial
+        kernel(w2, *plan_for(k), scores, partial, partial_sq, partial_bad)
         mean = partial.sum(axis=0) / m
         sq_total = float(partial_sq.sum())
         bad = int(partial_bad.sum())
+    elif m * p < _NUMPY_SUMS_MAX:
+        finite = np.isfinite(w2)
+        bad = int(w2.size - np.count_nonzero(finite))
+        w64 = np.where(finite, w2, 0).astype(np.float64)
+        mean = w64.sum(axis=0) / max(m, 1)
+        sq_total = float((w64 ** 2).sum())
     else:
         mean = np.empty(p)
         sq = np.empty(m)
-        bad = int(_mean_and_norms(w2, mean, sq)) if m else 0
+        bad = int(_mean_and_norms(w2, mean, sq))
         sq_total = float(sq.sum())
     mean_kernel = mean.reshape(k)
     coherence_random = 1.0 / math.sqrt(m) if m else float("nan")

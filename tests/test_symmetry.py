@@ -107,3 +107,16 @@ def test_per_kernel_contrast_individual_vs_mean():
     st = kernel_stats(w)
     assert st.symmetry > 0.9
     assert st.per_kernel["median"] < 0.6
+
+
+@pytest.mark.parametrize("n", [7, 1000, 300_000])
+def test_quartiles_match_numpy_for_small_and_large_layers(n):
+    from onnxsym.symmetry import _quantiles
+
+    x = np.random.default_rng(n).random(n)
+    x[::11] = np.nan
+    got = _quantiles(x)
+    f = x[np.isfinite(x)]
+    q1, med, q3 = np.quantile(f, [0.25, 0.5, 0.75])
+    assert got["n"] == f.size
+    assert (got["q1"], got["median"], got["q3"]) == pytest.approx((q1, med, q3), abs=1e-12)
