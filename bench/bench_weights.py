@@ -179,8 +179,8 @@ def main():
         cli = _process_seconds(["onnxsym", "weights", str(path), "--format", "json"])
         plain = _process_seconds([sys.executable, "-c", f"import onnx; onnx.load({str(path)!r})"])
         print(f"  whole processes: `onnxsym weights --format json` {cli:.2f} s vs `python -c onnx.load` "
-              f"{plain:.2f} s -> {cli / plain:.2f} (imports of numba/onnxruntime-free CLI and the padding "
-              "section with its size search included)")
+              f"{plain:.2f} s -> {cli / plain:.2f} (Python start, imports, numba loading its cached kernels and "
+              "the padding section with its size search included)")
 
 
 if __name__ == "__main__":
