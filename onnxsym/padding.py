@@ -50,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 
 
 from .errors import InputError
+from . import __version__
 from .graphwalk import attr_text, int_list, node_attrs, walk_nodes
 from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
                      find_image_inputs, parse_shape, reach, trace_layout)
@@ -279,6 +280,7 @@ class PaddingReport:
     def to_dict(self) -> dict:
         return {
             "schema": self.schema,
+            "onnxsym_version": __version__,
             "model": self.model,
             "input": self.input,
             "inputs": list(self.inputs),

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from onnx import TensorProto, helper as h
 
 from graphs import init, save, weight
+import onnxsym
 from onnxsym.cli import main
 
 
@@ -133,6 +134,8 @@ def test_full_audit_with_consistency_and_html(tmp_path):
     doc = json.loads((tmp_path / "a.json").read_text())
     cons = doc["consistency"]
     assert cons["schema"] == "onnxsym.consistency/1" and cons["provider"] == "cpu"
+    for part in (doc, doc["weights"], doc["padding"], cons):  # every document says what made it
+        assert part["onnxsym_version"] == onnxsym.__version__ and part["schema"].startswith("onnxsym.")
     assert cons["shift"]["pairs"] == 2 * cons["images"] and doc["provenance"]["images"] == cons["images"]
     assert doc["gates"][0]["name"] == "min_flip_consistency" and doc["gates"][0]["passed"]
     html = (tmp_path / "a.html").read_text()

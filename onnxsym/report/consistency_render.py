@@ -42,6 +42,8 @@ JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fraction
 """
 from __future__ import annotations
 
+from .. import __version__
+
 import json
 import math
 from dataclasses import asdict
@@ -62,6 +64,7 @@ def _clean(x):
 def report_to_dict(r) -> dict:
     d = {
         "schema": r.schema,
+        "onnxsym_version": __version__,
         "model": r.model,
         "provider": r.provider,
         "providers": list(r.providers),
