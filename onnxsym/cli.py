@@ -232,7 +232,8 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
 @click.argument("model", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--input-shape", metavar="SHAPE",
               help="The image input's shape as the model declares it (1x3x224x224; NHWC models "
-                   "1x224x224x3), or just HxW when the layout is known. Default: the model's own.")
+                   "1x224x224x3), or just HxW when the layout is known; several image inputs as "
+                   "'a=1x3x64x64;b=1x3x32x32' (quoted). Default: the model's own.")
 @click.option("--layout", type=click.Choice(["NCHW", "NHWC", "NCW", "NWC", "NCDHW", "NDHWC"],
                                             case_sensitive=False),
               help="The input's layout, when the graph does not show it.")

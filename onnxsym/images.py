@@ -203,7 +203,7 @@ class Normalizer:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """``batch``: uint8 [B, H, W, 3] RGB (any strides, e.g. mirrored views)."""
-        if self.channel_order == "bgr":
+        if self.channel_order == "bgr" and self.spec.channels != 1:  # grey has no channel order
             batch = batch[..., ::-1]
         if self.spec.channels == 1:
             batch = (batch.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]

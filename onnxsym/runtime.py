@@ -169,6 +169,11 @@ def _model_source(model):
     path = Path(model)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name: onnxruntime takes only UTF-8 paths
+        data = path.read_bytes()  # (a model with external data then cannot be found; ORT says so)
+        return data, str(path), (lambda: onnx.load_from_string(data))
     return str(path), str(path), (lambda: onnx.load(str(path)))
 
 

@@ -108,3 +108,5 @@ def test_non_utf8_model_path_in_audit_reports(tmp_path):
     code, _, err = run("audit", path, "--no-run", "--json", tmp_path / "a.json", "--html", tmp_path / "a.html")
     assert code == 0, err
     assert (tmp_path / "a.html").read_text(encoding="utf-8").startswith("<!")
+    code, _, err = run("consistency", path, "--provider", "cpu", "--pairs-per-image", "1")
+    assert code == 0, err  # onnxruntime takes only UTF-8 paths: the model goes in as bytes

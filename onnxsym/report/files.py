@@ -37,7 +37,10 @@ def write_atomic(path, data) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     # a path with undecodable bytes (surrogates) must not stop the report: replace them
     payload = data.encode("utf-8", errors="replace") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -45,10 +48,12 @@ def write_atomic(path, data) -> Path:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(err, OSError):  # disk full, file system gone: bad output path, not a bug
+            raise InputError(f"cannot write {path}: {err.strerror or err}") from None
         raise
     return path

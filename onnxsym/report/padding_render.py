@@ -206,7 +206,8 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
             lines.append(f"suggested sizes{who} (nearest first): "
                          + ", ".join("×".join(map(str, z)) for z in s.sizes[:8])
                          + (f" … ({len(s.sizes)} in all)" if len(s.sizes) > 8 else ""))
-            lines.append(f"e.g. --input-shape {s.input_shapes[0]}")
+            shape = s.input_shapes[0]
+            lines.append(f"e.g. --input-shape {repr(shape) if ';' in shape else shape}")  # quoted for the shell
         lines.extend(_wrap(f"suggestion{who}: ", s.note))
         for c in getattr(s, "caveats", None) or []:
             lines.extend(_wrap("caveat: ", c))

@@ -26,8 +26,8 @@ def summary_line(report) -> str:
         parts.append(f"first layer S {fmt(s.first_layer['symmetry'])} (random {fmt(b.get('mean'))}±{fmt(b.get('sd'))})")
     i = s.internal
     if i["n"]:
-        ci = f" [95% CI {fmt(i['ci95'][0])}–{fmt(i['ci95'][1])}]" if i["ci95"] else ""
-        parts.append(f"internal median S {fmt(i['median_symmetry'])}{ci} over {i['n']} layers "
+        ci = f" [{fmt(i['ci95'][0])}, {fmt(i['ci95'][1])}] (95 % CI)" if i["ci95"] else ""
+        parts.append(f"internal median S {fmt(i['median_symmetry'])}{ci} over {i['n']} layer{'s' if i['n'] != 1 else ''} "
                      f"(random {fmt(s.baseline['median_mean'])}±{fmt(s.baseline['median_sd'])})")
     return "onnxsym weights: " + " | ".join(parts)
 
