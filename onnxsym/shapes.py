@@ -270,40 +270,32 @@ def _layer_holders(model) -> set:
     return {(f.domain, f.name) for f in model.functions if _holds_layer(f)}
 
 
-def _reaches_layer(graph, consumers, start: str, holders=frozenset(), links=None) -> bool:
-    links = links if links is not None else _links(graph)
+def _downstream(start: str, consumers: dict, links: dict):
+    """Breadth-first walk from tensor ``start``: yields each reached tensor name and the nodes
+    that consume it (``links`` adds edges into subgraphs)."""
     seen = {start}
     todo = deque([start])
     while todo:
         name = todo.popleft()
-        nxt = list(links.get(name, ()))
-        for node, _k in consumers.get(name, ()):
-            if _is_layer(node) or (node.domain, node.op_type) in holders:
-                return True
-            nxt.extend(node.output)
-        for out in nxt:
+        users = [node for node, _k in consumers.get(name, ())]
+        yield name, users
+        for out in [*links.get(name, ()), *(o for node in users for o in node.output)]:
             if out and out not in seen:
                 seen.add(out)
                 todo.append(out)
-    return False
+
+
+def _reaches_layer(graph, consumers, start: str, holders=frozenset(), links=None) -> bool:
+    links = links if links is not None else _links(graph)
+    return any(_is_layer(node) or (node.domain, node.op_type) in holders
+               for _name, users in _downstream(start, consumers, links) for node in users)
 
 
 def reach(model: onnx.ModelProto, start: str, consumers=None, links=None) -> set:
     """Every tensor name whose value depends on ``start`` (through subgraphs too)."""
     consumers = consumers if consumers is not None else _consumers(model.graph)
     links = links if links is not None else _links(model.graph)
-    seen = {start}
-    todo = deque([start])
-    while todo:
-        name = todo.popleft()
-        nxt = list(links.get(name, ()))
-        for node, _k in consumers.get(name, ()):
-            nxt.extend(node.output)
-        for out in nxt:
-            if out and out not in seen:
-                seen.add(out)
-                todo.append(out)
-    return seen
+    return {name for name, _users in _downstream(start, consumers, links)}
 
 
 def find_image_inputs(model: onnx.ModelProto, given_rank: int | None = None) -> list[ImageInput]:
