@@ -31,6 +31,8 @@ How to run it on a machine with a GPU (Linux x86_64, CUDA 13 driver):
     packages: onnxsym preloads those with onnxruntime.preload_dlls()).
   * then:  python3 bench/gpu_consistency.py --provider cuda [--model models/mobilenet_v2.onnx]
            [--inputs-per-run 256] [--seconds 10]
+    and for the second model: python3 bench/build_resnet50.py  (a runnable ResNet-50, random
+    weights, 102 MB, onnx + numpy only), then --model bench/_work/resnet50_runnable.onnx
     Needs numpy, onnx, pillow, numba (onnxsym's own dependencies); no torch.
   * correctness only, on any machine:  python3 bench/gpu_consistency.py --provider cpu --seconds 2
     (uses CPUExecutionProvider; the ratio is then meaningless, the top-1 check is not).
