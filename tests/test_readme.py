@@ -39,3 +39,13 @@ def test_readme_python_example_runs(code, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out.strip()
+
+
+def test_readme_config_example_is_valid(tmp_path, monkeypatch):
+    block = re.search(r"```toml\n(.+?)```", README, flags=re.S).group(1)
+    (tmp_path / "pyproject.toml").write_text(block)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["audit", os.path.join(ROOT, "models", "mobilenet_v2.onnx"), "--provider", "cpu", "-q"])
+    # the example's gates: symmetry and shift pass on MobileNetV2, uneven padding at 224 fails
+    assert r.exit_code == 1, r.stderr
+    assert "fail_on_uneven_padding" in r.stdout and "min_symmetry" not in r.stdout
