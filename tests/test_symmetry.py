@@ -110,9 +110,12 @@ def test_per_kernel_contrast_individual_vs_mean():
 
 
 @pytest.mark.parametrize("n", [7, 1000, 300_000])
-def test_quartiles_match_numpy_for_small_and_large_layers(n):
+@pytest.mark.parametrize("select_min", [0, 1 << 40])  # histogram selection (numba) / np.partition
+def test_quartiles_match_numpy_for_small_and_large_layers(n, select_min, monkeypatch):
+    import onnxsym.symmetry as sym
     from onnxsym.symmetry import _quantiles
 
+    monkeypatch.setattr(sym, "_SELECT_MIN", select_min)
     x = np.random.default_rng(n).random(n)
     x[::11] = np.nan
     got = _quantiles(x)
@@ -120,3 +123,24 @@ def test_quartiles_match_numpy_for_small_and_large_layers(n):
     q1, med, q3 = np.quantile(f, [0.25, 0.5, 0.75])
     assert got["n"] == f.size
     assert (got["q1"], got["median"], got["q3"]) == pytest.approx((q1, med, q3), abs=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(64, 32, 3, 3), (16, 8, 1, 1), (8, 4, 5, 5)])
+def test_every_code_path_gives_the_same_statistics(shape, monkeypatch):
+    """Serial vs parallel per-kernel pass, numpy vs numba sums: sizes pick the path, not the result."""
+    import onnxsym.symmetry as sym
+
+    w = (np.random.default_rng(7).standard_normal(shape) + 0.2).astype(np.float32)
+    results = []
+    for parallel_min, sums_max in ((1 << 40, 1 << 40), (0, 1 << 40), (1 << 40, 0), (0, 0)):
+        monkeypatch.setattr(sym, "_PARALLEL_MIN", parallel_min)
+        monkeypatch.setattr(sym, "_NUMPY_SUMS_MAX", sums_max)
+        for per_kernel in (True, False):
+            st = sym.kernel_stats(w, per_kernel=per_kernel)
+            results.append((st.mean_kernel, st.symmetry, st.coherence, st.per_kernel.get("median") if per_kernel else None))
+    ref = naive.mean_kernel(w)
+    for mean, s, coh, med in results:
+        np.testing.assert_allclose(mean, ref, rtol=1e-12, atol=1e-12)
+        assert s == results[0][1] and coh == pytest.approx(results[0][2], rel=1e-12)
+        if med is not None:
+            assert med == pytest.approx(results[0][3], abs=1e-12)
