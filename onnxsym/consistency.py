@@ -607,9 +607,13 @@ def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled
                 if len(slots) == batch:
                     q.put(("batch", buf if fused else normalize(buf), slots, batch))
                     slots = []
+                    # never write into an array that is queued or being run: next ring slot, or
+                    # a fresh buffer (normalize may hand back its input, e.g. for uint8 NHWC)
                     if fused:
                         r = (r + 1) % len(ring)
                         buf = ring[r]
+                    else:
+                        buf = np.empty((batch, h, w, 3), np.uint8)
         if slots:
             n = len(slots)
             if spec.batch:  # a fixed batch dimension: pad with copies of the last input

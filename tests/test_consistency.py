@@ -701,3 +701,27 @@ def test_table_explains_mean_delta_p(smooth_npy):
     assert "mean |Δp top-1|: how much the probability of the top-1 class moves" in text
     cos = to_table(measure_consistency(cm.embedding(), smooth_npy, provider="cpu"))
     assert "Δp" not in cos  # no probabilities: column and explanation left out
+
+
+def test_uint8_nhwc_results_do_not_depend_on_batch_size(tmp_path):
+    """The non-fused path hands batches over without copying: a queued batch must never be refilled."""
+    import onnx
+    from onnx import TensorProto, helper as h, numpy_helper as nh
+
+    rng = np.random.default_rng(0)
+    x = h.make_tensor_value_info("x", TensorProto.UINT8, ["N", 16, 16, 3])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])
+    nodes = [h.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+             h.make_node("Flatten", ["xf"], ["f"], axis=1), h.make_node("MatMul", ["f", "W"], ["y"])]
+    w = rng.standard_normal((16 * 16 * 3, 10)).astype(np.float32)
+    m = h.make_model(h.make_graph(nodes, "g", [x], [y], initializer=[nh.from_array(w, "W")]),
+                     opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "u8.onnx"))
+    np.save(tmp_path / "imgs.npy", rng.integers(0, 256, (24, 24, 24, 3), dtype=np.uint8))
+    per_image = {}
+    for bs in (1, 3, 1000):
+        r = measure_consistency(str(tmp_path / "u8.onnx"), str(tmp_path / "imgs.npy"), provider="cpu",
+                                batch_size=bs, seed=0)
+        per_image[bs] = [(p.shift_agree, p.flip, p.top1) for p in r.per_image]
+    assert per_image[1] == per_image[1000] and per_image[3] == per_image[1000]
