@@ -260,7 +260,9 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     if baseline is not None and not isinstance(baseline, dict):
         baseline = _read_json(baseline, "--baseline")
     if input_shape is None and input_size is not None:
-        input_shape = _spatial(input_size)
+        from .images import parse_input_size
+
+        input_shape = parse_input_size(input_size)  # (H, W): the padding diagnosis takes it too
     wrep = analyze_weights(loaded, input_shape=input_shape, padding=True)
     weights = wrep.to_dict()
     padding = weights.pop("padding", None)
@@ -346,20 +348,6 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
     if base is not None and baseline is not None:
         data["deltas"] = compare_docs(baseline, data)
     return AuditReport(data, results, verdict, line, error, error_code, wrep)
-
-
-def _spatial(input_size):
-    """``224`` or ``"224x192"`` → (224, 224) / (224, 192) for the padding diagnosis."""
-    parts = str(input_size).lower().replace("×", "x").split("x")
-    try:
-        dims = tuple(int(v) for v in parts if v.strip())
-    except ValueError:
-        raise InputError(f"--input-size {input_size!r} is not N or HxW") from None
-    if len(dims) == 1:
-        return dims * 2
-    if len(dims) != 2:
-        raise InputError(f"--input-size {input_size!r} is not N or HxW")
-    return dims
 
 
 def is_cosine(cons: dict | None) -> bool:

@@ -97,19 +97,6 @@ def main():
 # weights: below.  padding, consistency, audit, compare: added by their modules' authors.
 
 
-def parse_shape(text):
-    """``1x3x224x224`` (or commas) → tuple of ints; validation of values is the library's job."""
-    if text is None:
-        return None
-    from .errors import InputError
-
-    parts = [p for p in text.lower().replace(",", "x").replace("×", "x").split("x") if p.strip()]
-    try:
-        return tuple(int(p) for p in parts)
-    except ValueError:
-        raise InputError(f"--input-shape {text!r} is not a shape like 1x3x224x224") from None
-
-
 @main.command("weights")
 @click.argument("model", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
@@ -125,7 +112,7 @@ def weights_cmd(model, fmt, output, input_shape, per_kernel):
     """Mean-kernel symmetry of every convolution in MODEL (an .onnx file)."""
     from .weights import analyze_weights
 
-    report = analyze_weights(model, per_kernel=per_kernel, input_shape=parse_shape(input_shape),
+    report = analyze_weights(model, per_kernel=per_kernel, input_shape=input_shape,
                              padding=True)
     if not report.layers:
         click.echo(f"onnxsym: {model} has no convolutions (Conv, ConvTranspose, QLinearConv, "
@@ -344,7 +331,7 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     bar = None if quiet else _ProgressBar()
     try:
         report = audit(model, images=pick(images, "images", None),
-                       input_shape=parse_shape(pick(input_shape, "input_shape", None)),
+                       input_shape=pick(input_shape, "input_shape", None),
                        input_size=pick(input_size, "input_size", None),
                        run=not (no_run or config.get("no_run", False)),
                        provider=pick(provider, "provider", "auto"),

@@ -8,6 +8,31 @@ from dataclasses import dataclass
 import onnx
 
 
+#: conv-like ops, (domain, op_type) → index of the weight input; "" is the default domain
+CONV_OPS = {
+    ("", "Conv"): 1,
+    ("", "ConvTranspose"): 1,
+    ("", "DeformConv"): 1,
+    ("", "QLinearConv"): 3,
+    ("", "ConvInteger"): 1,
+    ("com.microsoft", "FusedConv"): 1,
+    ("com.microsoft", "QLinearConv"): 3,
+}
+#: conv-like ops whose input may be channels-last: weights are analysed, padding is not diagnosed
+CHANNELS_LAST_OPS = {("com.microsoft", "QLinearConv")}
+POOL_OPS = {("", "MaxPool"), ("", "AveragePool"), ("", "LpPool")}
+
+
+def op_key(node: onnx.NodeProto) -> tuple:
+    """``(domain, op_type)`` with the default domain as "" (also when written "ai.onnx")."""
+    return (node.domain if node.domain != "ai.onnx" else "", node.op_type)
+
+
+def op_name(key: tuple) -> str:
+    """``op_type`` for the default domain, ``domain.op_type`` otherwise (as reports show it)."""
+    return key[1] if not key[0] else f"{key[0]}.{key[1]}"
+
+
 @dataclass(frozen=True)
 class NodeRef:
     """One node and where it sits.

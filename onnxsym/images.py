@@ -69,7 +69,8 @@ def _dim(d):
     return d if isinstance(d, int) and d > 0 else None
 
 
-def _parse_size(input_size):
+def parse_input_size(input_size):
+    """``224``, ``"224"`` or ``"224x192"`` (or a pair) → (H, W); None stays None."""
     if input_size is None:
         return None
     if isinstance(input_size, int):
@@ -94,7 +95,7 @@ def input_spec(inputs, input_size=None, feeds=None) -> InputSpec:
     ``feeds``: names of inputs the caller provides itself; every other non-image input is an error.
     """
     feeds = set(feeds or ())
-    size = _parse_size(input_size)
+    size = parse_input_size(input_size)
     candidates = [i for i in inputs if i.name not in feeds]
     if not candidates:
         raise InputError("the model has no input left for the images (all inputs are fed)")

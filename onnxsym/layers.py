@@ -14,29 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx
 
-from .graphwalk import NodeRef, attr_text, int_list, node_attrs, walk_nodes
+from .graphwalk import CONV_OPS, NodeRef, attr_text, int_list, node_attrs, op_key, op_name, walk_nodes
 
-#: op_type (domain-qualified for contrib ops) → index of the weight input.
-CONV_OPS = {
-    "Conv": 1,
-    "ConvTranspose": 1,
-    "DeformConv": 1,
-    "QLinearConv": 3,
-    "ConvInteger": 1,
-    "com.microsoft.FusedConv": 1,
-    "com.microsoft.QLinearConv": 3,
-    "com.microsoft.NhwcFusedConv": 1,
-}
 _RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                "Multinomial", "Bernoulli"}
 _MAX_FOLD_DEPTH = 64
 SHARED_LIST_MAX = 8  # ids listed in ``shared_with``; ``shared_count`` has the full number
-
-
-def op_key(node: onnx.NodeProto) -> str:
-    """``op_type`` for the default domain, ``domain.op_type`` otherwise."""
-    dom = node.domain
-    return node.op_type if dom in ("", "ai.onnx") else f"{dom}.{node.op_type}"
 
 
 @dataclass
@@ -307,16 +290,16 @@ def _consumers(refs):
     return out
 
 
-def _geometry(ref: NodeRef, key: str) -> ConvLayer:
+def _geometry(ref: NodeRef, key: tuple) -> ConvLayer:
     node = ref.node
     at = node_attrs(node)
     widx = CONV_OPS[key]
     wname = node.input[widx] if len(node.input) > widx else ""
     layer = ConvLayer(
-        id=ref.id, path=ref.path, index=ref.index, op_type=key, node_name=node.name,
+        id=ref.id, path=ref.path, index=ref.index, op_type=op_name(key), node_name=node.name,
         weight_name=wname, weight_shape=None, kernel_shape=None, strides=None, pads=None,
         auto_pad=attr_text(at.get("auto_pad", "NOTSET")) or "NOTSET", dilations=None,
-        group=1, transposed=key == "ConvTranspose", depthwise=None,
+        group=1, transposed=key == ("", "ConvTranspose"), depthwise=None,
     )
     try:
         ints = {name: int_list(at, name) for name in ("kernel_shape", "strides", "pads", "dilations")}
@@ -332,19 +315,19 @@ def _geometry(ref: NodeRef, key: str) -> ConvLayer:
     return layer
 
 
-def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: str, consumers=None):
+def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: tuple, consumers=None):
     if layer.status != "ok":  # malformed attributes: the reason is already set
         return
     node = ref.node
     try:
         arr, src, overridable = resolver.resolve(layer.weight_name, ref.scopes)
         layer.weight_dtype = str(np.asarray(arr).dtype)
-        if key.endswith("QLinearConv"):
+        if key[1] == "QLinearConv":
             scale = _optional(resolver, node, 4, ref)
             zp = _optional(resolver, node, 5, ref)
             arr = _dequantize(arr, scale, zp)
             src += " → dequantized with its QLinearConv scale and zero point"
-        elif key == "ConvInteger":
+        elif key == ("", "ConvInteger"):
             zp = _optional(resolver, node, 3, ref)
             arr = np.asarray(arr)
             scale = _scale_after_convinteger(ref, consumers or {}, resolver, int(arr.shape[0]))

@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError
 from . import __version__
-from .graphwalk import attr_text, int_list, node_attrs, walk_nodes
+from .graphwalk import attr_text, int_list, node_attrs, op_key, walk_nodes
 from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
                      find_image_inputs, parse_shape, reach, trace_layout)
 
@@ -380,7 +380,7 @@ class _Spec:
 
 def _spec(ref) -> _Spec:
     node = ref.node
-    key = (node.domain if node.domain != "ai.onnx" else "", node.op_type)
+    key = op_key(node)
     a = node_attrs(node)
     if key in CONV_OPS:
         kind = "conv_transpose" if node.op_type == "ConvTranspose" else "conv"
@@ -1119,7 +1119,7 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
     model_info = {"path": str(getattr(source, "path", "")) or None,
                   "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None}
     refs = [r for r in walk_nodes(proto)
-            if (r.node.domain if r.node.domain != "ai.onnx" else "", r.node.op_type) in LAYER_OPS]
+            if op_key(r.node) in LAYER_OPS]
     notes: list[str] = []
     if not refs:
         return PaddingReport(model=model_info, input={}, layers=[], summary={"layers": 0},

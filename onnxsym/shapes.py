@@ -27,21 +27,16 @@ import onnx
 from onnx import AttributeProto, TensorProto
 
 from .errors import InputError
+from .graphwalk import CHANNELS_LAST_OPS, POOL_OPS, op_key
+from .graphwalk import CONV_OPS as _ALL_CONV_OPS
 
 __all__ = [
     "parse_shape", "ImageInput", "find_image_input", "find_image_inputs", "reach", "trace_layout", "ShapeOracle", "ShapeProblem", "parse_problems", "as_model_proto",
     "CONV_OPS", "POOL_OPS", "LAYER_OPS",
 ]
 
-#: conv-like ops: (domain, op_type) -> index of the weight input
-CONV_OPS = {
-    ("", "Conv"): 1,
-    ("", "ConvTranspose"): 1,
-    ("", "QLinearConv"): 3,
-    ("", "ConvInteger"): 1,
-    ("com.microsoft", "FusedConv"): 1,
-}
-POOL_OPS = {("", "MaxPool"), ("", "AveragePool"), ("", "LpPool")}
+#: conv-like ops whose padding is diagnosed (the weights' table less the channels-last ones)
+CONV_OPS = {k: v for k, v in _ALL_CONV_OPS.items() if k not in CHANNELS_LAST_OPS}
 LAYER_OPS = set(CONV_OPS) | POOL_OPS
 
 _FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
@@ -250,7 +245,7 @@ def _links(graph: onnx.GraphProto) -> dict[str, list[str]]:
 
 
 def _is_layer(node) -> bool:
-    return (node.domain if node.domain != "ai.onnx" else "", node.op_type) in LAYER_OPS
+    return op_key(node) in LAYER_OPS
 
 
 def _holds_layer(graph) -> bool:

@@ -200,8 +200,9 @@ def analyze_weights(model, *, per_kernel: bool = True, input_shape=None, padding
         An ONNX file (external data is memory-mapped, never copied) or an already loaded model.
     per_kernel : bool
         Also score every individual kernel W[n, c] (median and quartiles per layer).
-    input_shape : sequence of int, optional
-        Input shape for the padding diagnosis (implies ``padding=True``).
+    input_shape : str, sequence of int or {input name: shape}, optional
+        Input shape(s) for the padding diagnosis, as :func:`onnxsym.padding.analyze_padding` takes
+        them (implies ``padding=True``).
     padding : bool
         Attach the padding diagnosis when an input size is known (static or given).
 
