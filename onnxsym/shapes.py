@@ -265,25 +265,30 @@ def _layer_holders(model) -> set:
     return {(f.domain, f.name) for f in model.functions if _holds_layer(f)}
 
 
-def _downstream(start: str, consumers: dict, links: dict):
-    """Breadth-first walk from tensor ``start``: yields each reached tensor name and the nodes
-    that consume it (``links`` adds edges into subgraphs)."""
+def _downstream(start: str, consumers: dict, links: dict, through_layers: bool = True):
+    """Breadth-first walk from tensor ``start``: yields each reached tensor name and its
+    ``(node, input index)`` consumers (``links`` adds edges into subgraphs). With
+    ``through_layers=False`` the walk does not continue past a conv or pool reached through
+    another input than its data input (a DeformConv's offsets are not its image)."""
     seen = {start}
     todo = deque([start])
     while todo:
         name = todo.popleft()
-        users = [node for node, _k in consumers.get(name, ())]
+        users = list(consumers.get(name, ()))
         yield name, users
-        for out in [*links.get(name, ()), *(o for node in users for o in node.output)]:
+        outs = [o for node, k in users if through_layers or k == 0 or not _is_layer(node) for o in node.output]
+        for out in [*links.get(name, ()), *outs]:
             if out and out not in seen:
                 seen.add(out)
                 todo.append(out)
 
 
 def _reaches_layer(graph, consumers, start: str, holders=frozenset(), links=None) -> bool:
+    """True when ``start`` reaches the data input of a conv or pool (or a function holding one)."""
     links = links if links is not None else _links(graph)
-    return any(_is_layer(node) or (node.domain, node.op_type) in holders
-               for _name, users in _downstream(start, consumers, links) for node in users)
+    return any((_is_layer(node) and k == 0) or (node.domain, node.op_type) in holders
+               for _name, users in _downstream(start, consumers, links, through_layers=False)
+               for node, k in users)
 
 
 def reach(model: onnx.ModelProto, start: str, consumers=None, links=None) -> set:
