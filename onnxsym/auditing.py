@@ -445,6 +445,8 @@ def compare_docs(a: dict, b: dict) -> dict:
         summary[f"{kind}_consistency"] = [ca, cb, None if ca is None or cb is None else round(cb - ca, 6)]
         summary[f"{kind}_ci95"] = [((c or {}).get(kind) or {}).get("ci95") if c and "error" not in c else None
                                    for c in (cons_a, cons_b)]
+    summary["consistency_metric"] = [(c or {}).get("metric") if c and "error" not in c else None
+                                     for c in (cons_a, cons_b)]
     diffs = protocol_differences(protocol_of(cons_a), protocol_of(cons_b))
     if diffs:
         summary["protocol_differences"] = diffs

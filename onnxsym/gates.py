@@ -209,10 +209,14 @@ def evaluate(gates: Gates, facts: dict) -> list:
                 add(f"max_{kind}_consistency_drop", False, None, gates.max_consistency_drop,
                     f"needs {kind} consistency in this run and in --baseline")
                 continue
-            drop = before - now
-            add(f"max_{kind}_consistency_drop", drop <= gates.max_consistency_drop, round(drop, 6),
-                gates.max_consistency_drop,
-                f"{kind} {100 * before:.1f} % → {100 * now:.1f} % (drop {100 * drop:+.1f} points, "
-                f"allowed {100 * gates.max_consistency_drop:.1f})" + facts.get("baseline_protocol_note", ""),
-                f"max_{kind}_consistency_drop {100 * drop:.1f} > {100 * gates.max_consistency_drop:.1f} points")
+            drop, allowed = before - now, gates.max_consistency_drop
+            if facts.get("consistency_is_cosine"):
+                text = (f"{kind} mean cosine {before:.3f} → {now:.3f} (drop {drop:+.3f}, allowed {allowed:.3f})",
+                        f"max_{kind}_consistency_drop {drop:.3f} > {allowed:.3f}")
+            else:
+                text = (f"{kind} {100 * before:.1f} % → {100 * now:.1f} % (drop {100 * drop:+.1f} points, "
+                        f"allowed {100 * allowed:.1f})",
+                        f"max_{kind}_consistency_drop {100 * drop:.1f} > {100 * allowed:.1f} points")
+            add(f"max_{kind}_consistency_drop", drop <= allowed, round(drop, 6), allowed,
+                text[0] + facts.get("baseline_protocol_note", ""), text[1])
     return out

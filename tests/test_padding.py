@@ -881,3 +881,24 @@ def test_ppocr_rec_every_layer_known_and_height_caveat():
     s = rep.suggestions
     assert s.sizes[0][0] == 33 and s.fixed_input is None
     assert any("height by 31 % (48 → 33)" in c for c in s.caveats)
+
+
+def test_deformconv_is_diagnosed_and_its_offsets_are_not_an_image(tmp_path):
+    from onnx import TensorProto, helper as h
+
+    from graphs import init, save, weight
+    from onnxsym.weights import analyze_weights
+
+    x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    off = h.make_tensor_value_info("off", TensorProto.FLOAT, [1, 18, 4, 4])
+    y = h.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    n = h.make_node("DeformConv", ["x", "w", "off"], ["y"], name="dc", kernel_shape=[3, 3], strides=[2, 2],
+                    pads=[1, 1, 1, 1])
+    m = h.make_model(h.make_graph([n], "g", [x, off], [y], initializer=[init("w", weight())]),
+                     opset_imports=[h.make_opsetid("", 19)])
+    m.ir_version = 9
+    rep = analyze_weights(save(m, tmp_path / "dc.onnx"), padding=True)
+    assert [(l.id, l.op_type, l.status) for l in rep.layers] == [("dc", "DeformConv", "ok")]
+    pad = rep.padding
+    assert [r.id for r in pad.layers] == ["dc"] and pad.layers[0].uneven  # 8 even, stride 2, pads 1
+    assert [i["name"] for i in pad.inputs] == ["x"]

@@ -107,15 +107,17 @@ def compare_table(deltas: dict, a: str, b: str) -> str:
         if va is None and vb is None:
             continue
         cis = s.get(f"{kind}_ci95") or [None, None]
+        cosine = "cosine_similarity" in (s.get("consistency_metric") or [])
 
         def one(v, ci):
             if v is None:
                 return "—"
-            text = f"{100 * v:.1f} %"
-            return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci and None not in ci else "")
+            scale, unit, nd = (1, "", 3) if cosine else (100, " %", 1)
+            text = f"{scale * v:.{nd}f}{unit}"
+            return text + (f" [{scale * ci[0]:.{nd}f}, {scale * ci[1]:.{nd}f}]" if ci and None not in ci else "")
 
-        out.append(f"{kind} consistency: {one(va, cis[0])} → {one(vb, cis[1])}"
-                   + ("" if dv is None else f" ({100 * dv:+.1f} points)"))
+        delta = "" if dv is None else (f" ({dv:+.3f})" if cosine else f" ({100 * dv:+.1f} points)")
+        out.append(f"{kind} {'mean cosine' if cosine else 'consistency'}: {one(va, cis[0])} → {one(vb, cis[1])}{delta}")
     if s.get("protocol_differences"):
         out.append("warning: consistency measured differently: " + "; ".join(s["protocol_differences"]))
     return "\n".join(out)
