@@ -42,10 +42,6 @@ class AuditReport:
         return self.data
 
 
-def _fmt_pct(x):
-    return f"{100 * x:.1f} %"
-
-
 def _consistency_facts(cons: dict | None):
     if not cons or "error" in cons:
         return None, None

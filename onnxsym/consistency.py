@@ -1038,8 +1038,6 @@ def measure_consistency(model, images=None, *, provider: str = "auto", pairs_per
                      f"{base_size[0]}x{base_size[1]} base (shorter side under {max(base_size)} px) and "
                      "were upscaled before cropping; upscaled photos are smoother than real inputs "
                      "of that size")
-    if rs.fallback:
-        pass  # reported once, as provider_fallback (the CLI prints it on stderr)
     if repeat is not None and not repeat.ok:
         warnings.append(f"the runtime is not deterministic enough: the same {repeat.inputs} inputs run "
                         f"twice agreed on only {repeat.agreement:.1%} (max |diff| "

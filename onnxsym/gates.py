@@ -1,7 +1,7 @@
 """Gates: thresholds a model must meet, from flags or a config file, and their verdicts."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import InputError
@@ -38,8 +38,6 @@ class Gates:
             raise InputError(f"{label('max_asymmetric_layers', self.max_asymmetric_layers)}: must be 0 or more")
         return self
 
-    def active(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in (None, False) and k != "asymmetry_below"}
 
 
 _GATE_KEYS = {f.name for f in fields(Gates)}

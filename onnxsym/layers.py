@@ -220,11 +220,12 @@ def _to_float(arr):
     arr = np.asarray(arr)
     if arr.dtype in (np.float32, np.float64):
         return arr
-    if arr.dtype.kind in "fiub" or arr.dtype.name in ("bfloat16", "float8_e4m3fn", "float8_e4m3fnuz",
-                                                       "float8_e5m2", "float8_e5m2fnuz", "int4", "uint4",
-                                                       "float4_e2m1"):
+    if arr.dtype.kind in "OSUcM":  # objects, strings, complex, dates: not a weight
+        raise _Unresolved(f"weight has non-numeric dtype {arr.dtype}")
+    try:  # numpy and ml_dtypes number types (fp16, bf16, fp8, fp6, fp4, e8m0 …) all cast
         return arr.astype(np.float64)
-    raise _Unresolved(f"weight has non-numeric dtype {arr.dtype}")
+    except (TypeError, ValueError):
+        raise _Unresolved(f"weight has non-numeric dtype {arr.dtype}") from None
 
 
 def iter_conv_layers(loaded):
@@ -233,12 +234,11 @@ def iter_conv_layers(loaded):
     one is computed, so memory stays near one layer. Geometry, ids and ``shared_with`` are
     filled in for all layers before the first is yielded."""
     model = loaded.model
-    opsets = {(o.domain or ""): int(o.version) for o in model.opset_import}
-    if "" not in opsets:
-        opsets[""] = 17
+    # the default domain's opset, written "" or "ai.onnx"; absent only in malformed models
+    default = [int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")]
     refs = walk_nodes(model)
     consumers = _consumers(refs)
-    resolver = _Resolver(loaded, {k: v for k, v in opsets.items() if k in ("", "ai.onnx")})
+    resolver = _Resolver(loaded, {"": default[0] if default else 17})
     items = []
     weight_users = defaultdict(list)
     for ref in refs:

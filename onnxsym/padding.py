@@ -598,10 +598,6 @@ def _toward(row: PaddingLayer):
 # --------------------------------------------------------------------------------------------
 # Summary
 # --------------------------------------------------------------------------------------------
-def _size_text(spatial) -> str:
-    return "×".join(map(str, spatial)) if spatial else "the analysed size"
-
-
 def _input_size_text(inp: dict) -> str | None:
     """``224×224`` (spatial), else the full shape where every dim is known, else None."""
     if inp.get("spatial"):

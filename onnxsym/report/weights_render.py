@@ -117,7 +117,7 @@ def to_csv(report) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in report.layers:
-        skew = (r.skew or []) + [None, None]
+        skew = list(r.skew) if r.skew and len(r.skew) == 2 else [None, None]  # (down, right): 2-D only
         w.writerow([
             r.id, r.path, r.op_type, "x".join(map(str, r.weight_shape or [])),
             "x".join(map(str, r.kernel_shape or [])), "x".join(map(str, r.strides or [])),
@@ -125,7 +125,7 @@ def to_csv(report) -> str:
             r.group, r.depthwise, r.status, r.reason, r.symmetry,
             *[r.terms.get(t) for t in TERMS_2D],
             r.per_kernel.get("median"), r.per_kernel.get("q1"), r.per_kernel.get("q3"),
-            skew[0], skew[1] if len(r.skew or []) == 2 else None, r.coherence, r.coherence_random,
+            skew[0], skew[1], r.coherence, r.coherence_random,
             r.baseline.get("mean"), r.baseline.get("sd"), r.z_vs_baseline, r.weight_source,
             " ".join(r.shared_with), r.shared_count, r.followed_by,
         ])
