@@ -238,16 +238,11 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
 def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, output):
     """Effective padding of every conv and pool in MODEL; uneven layers; sizes that fix them."""
     from .padding import analyze_padding
-    from .shapes import as_model_proto
 
-    _, loaded = as_model_proto(model)
-    report = analyze_padding(loaded, input_shape, suggest=suggest, size_range=size_range, layout=layout)
+    report = analyze_padding(model, input_shape, suggest=suggest, size_range=size_range, layout=layout,
+                             skews="weights" if skew else None)
     if not report.layers:
         click.echo(f"onnxsym: {model} has no convolutions or pools: nothing to analyse", err=True)
-    elif skew and any(r.kind == "conv" for r in report.layers):
-        from .weights import layer_skews
-
-        report.attach_skews(layer_skews(loaded))
     from .report import padding_render as render
 
     emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)

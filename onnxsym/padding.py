@@ -1092,8 +1092,10 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
         dims share its symbolic names follow it), or per input ``{"a": "1x3x64x64", ...}`` /
         ``"a=1x3x64x64;b=1x3x32x32"``.
         Default: the declared shape, with a symbolic batch dim taken as 1.
-    skews : mapping, optional
-        ``{layer id: (down, right)}`` from the weights report (``LayerResult.skew``).
+    skews : mapping or "weights", optional
+        ``{layer id: (down, right)}`` from the weights report (``LayerResult.skew``), or
+        ``"weights"`` to compute them here from the model's weights (a weights pass without the
+        per-kernel scores).
     suggest : bool
         Search input sizes that pad every strided layer evenly. Image inputs of equal size are
         varied together; each other input is searched on its own, the rest at their size.
@@ -1218,6 +1220,12 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
                          "is re-exported with it (or with a dynamic input)")
     report = PaddingReport(model=model_info, input=infos[0], layers=rows, summary={}, summary_line="",
                            notes=notes, inputs=infos)
+    if isinstance(skews, str) and skews == "weights":
+        from .weights import layer_skews
+
+        if not hasattr(source, "array"):
+            raise InputError('skews="weights" needs a model file or LoadedModel, not a bare ModelProto')
+        skews = layer_skews(source) if any(r.kind == "conv" for r in rows) else None
     report.attach_skews(skews)
     if suggest:
         spatial = infos[0]["spatial"]
