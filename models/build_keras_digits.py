@@ -4,9 +4,9 @@ with tf2onnx so the ONNX graph takes NHWC input and has TF-style SAME padding on
 Run it with a Python that has tensorflow-cpu, tf2onnx and scikit-learn (kept out of the main
 environment so its protobuf/onnx are not disturbed), e.g.
 
-    python3 -m venv /work/venvs/tf
-    /work/venvs/tf/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0 scikit-learn==1.9.1
-    /work/venvs/tf/bin/python models/build_keras_digits.py
+    python3 -m venv ~/venvs/tf
+    ~/venvs/tf/bin/pip install tensorflow-cpu==2.21.0 tf2onnx==1.17.0 scikit-learn==1.9.1
+    ~/venvs/tf/bin/python models/build_keras_digits.py
 
 Data: sklearn.datasets.load_digits (1797 8x8 greyscale digits, values 0..16), upsampled to
 32x32 (bilinear), scaled to [0, 1] and repeated to 3 channels; stratified 80/20 split, seed 0.
