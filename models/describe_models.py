@@ -5,7 +5,8 @@ weights live, and the mean-kernel symmetry score S of docs/metric.md per conv la
 
 S here is a plain reference implementation for the README numbers, not onnxsym's: mean kernel
 over axes 0,1 in float64, normalised by its Frobenius norm; square kernels use the 7 non-identity
-D4 transforms, non-square ones {flip_lr, flip_ud, rot180}; 1x1 kernels are n/a.
+D4 transforms, non-square ones {flip_lr, flip_ud, rot180} less those that are the identity or
+repeat another on the grid (1×k: flip_lr only); 1x1 kernels are n/a.
 """
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def transforms(k: np.ndarray) -> dict[str, np.ndarray]:
+    # distinct non-identity transforms only (as onnxsym): on a 1×k grid flip_ud is the identity and
+    # rot180 equals flip_lr, so only the reversal remains (likewise k×1)
+    if k.shape[0] == 1:
+        return {"flip_lr": k[:, ::-1]}
+    if k.shape[1] == 1:
+        return {"flip_ud": k[::-1, :]}
     t = {"flip_lr": k[:, ::-1], "flip_ud": k[::-1, :], "rot180": k[::-1, ::-1]}
     if k.shape[0] == k.shape[1]:
         t.update(rot90=np.rot90(k, 1), rot270=np.rot90(k, 3), transpose=k.T,
