@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import difflib
 import io
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,12 +59,10 @@ def _uneven_strided(padding: dict | None):
 
 def baseline_facts(doc: dict, current_weights: dict) -> dict:
     """Numbers of an earlier audit (or weights) report, after checking it is comparable."""
-    if not isinstance(doc, dict):
-        raise InputError(f"--baseline is not an onnxsym report (a JSON {type(doc).__name__}, not an object)")
-    schema = doc.get("schema", "")
-    if schema not in (SCHEMA, "onnxsym.weights/1"):
-        raise InputError(f"--baseline has schema {schema or 'none'!r}; expected {SCHEMA} "
-                         "(or onnxsym.weights/1) from this onnxsym version")
+    from .schemas import check_report
+
+    check_report(doc, "--baseline")
+    schema = doc["schema"]
     weights = doc.get("weights", doc) if schema == SCHEMA else doc
     ratio = structure_match(weights.get("layers", []), current_weights.get("layers", []))
     if ratio < 0.5:
@@ -107,11 +104,21 @@ def _shape_key(row):
     return (tuple(row.get("weight_shape") or ()), row.get("op_type"))
 
 
+#: above this many (rows of A) x (rows of B), layers are matched by shape occurrence only
+MATCH_PAIRWISE_MAX = 4_000_000
+
+
 def match_layers(a_rows: list, b_rows: list) -> list:
     """Pairs (i, j) of conv rows matched by weight shape and order, not by name (converters
     rename nodes and reorder branches): first the longest in-order runs of equal shapes, then
-    the layers left over, by shape, in order of appearance. Sorted by i."""
+    the layers left over, by shape, in order of appearance. Sorted by i.
+
+    The run search (difflib) is quadratic in the worst case; for reports whose row counts
+    multiply to more than MATCH_PAIRWISE_MAX (2 000 x 2 000) the k-th layer of each shape in A is
+    paired with the k-th of that shape in B, which is linear."""
     ka, kb = [_shape_key(r) for r in a_rows], [_shape_key(r) for r in b_rows]
+    if len(ka) * len(kb) > MATCH_PAIRWISE_MAX:
+        return _match_by_occurrence(ka, kb)
     sm = difflib.SequenceMatcher(a=ka, b=kb, autojunk=False)
     pairs = []
     for block in sm.get_matching_blocks():
@@ -126,6 +133,20 @@ def match_layers(a_rows: list, b_rows: list) -> list:
         if i not in used_a and left_b.get(key):
             pairs.append((i, left_b[key].pop(0)))
     return sorted(pairs)
+
+
+def _match_by_occurrence(ka: list, kb: list) -> list:
+    left_b: dict = {}
+    for j, key in enumerate(kb):
+        left_b.setdefault(key, []).append(j)
+    taken = {key: 0 for key in left_b}
+    pairs = []
+    for i, key in enumerate(ka):
+        js = left_b.get(key)
+        if js and taken[key] < len(js):
+            pairs.append((i, js[taken[key]]))
+            taken[key] += 1
+    return pairs
 
 
 def structure_match(a_rows, b_rows) -> float:
@@ -392,24 +413,18 @@ def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
 
 
 def _read_json(path, what):
-    p = Path(path)
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{what} {p}: no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise InputError(f"{what} {p}: not a JSON report ({' '.join(str(err).split())[:100]})") from None
+    from .files import load_json
+
+    return load_json(path, what)
 
 
 def load_report(source) -> dict:
     """A report for ``compare``: a JSON file (audit/1 or weights/1) or an .onnx model (analysed now)."""
+    from .schemas import check_report
+
     p = Path(source)
     if p.suffix.lower() == ".json":
-        doc = _read_json(p, "report")
-        if not isinstance(doc, dict) or doc.get("schema") not in (SCHEMA, "onnxsym.weights/1"):
-            schema = doc.get("schema") if isinstance(doc, dict) else None
-            raise InputError(f"{p}: schema {schema!r} is not {SCHEMA} or onnxsym.weights/1")
-        return doc
+        return check_report(_read_json(p, "report"), f"report {p}")
     from .weights import analyze_weights
 
     return analyze_weights(p).to_dict()

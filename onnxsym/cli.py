@@ -16,8 +16,19 @@ from .errors import EXIT_INPUT, EXIT_RUNTIME, OnnxsymError
 
 
 def _fail(message: str, code: int):
-    click.echo(f"onnxsym: error: {message}", err=True)
+    from .terminal import clean
+
+    click.echo(f"onnxsym: error: {clean(message)}", err=True)
     sys.exit(code)
+
+
+def _say(message: str, kind: str = "", prefix: bool = True):
+    """One line on stderr (``onnxsym: warning: …``; ``prefix=False`` for a summary line that
+    names itself), control characters escaped."""
+    from .terminal import clean
+
+    head = f"onnxsym: {kind + ': ' if kind else ''}" if prefix else ""
+    click.echo(f"{head}{clean(message)}", err=True)
 
 
 def handle_errors(fn):
@@ -45,28 +56,85 @@ def handle_errors(fn):
     return wrapper
 
 
-def emit(text: str, output: str | None):
-    """Print ``text`` or write it atomically to ``output``."""
-    if output:
-        from .report.files import write_atomic
+def emit(text: str, output: str | None, human: bool = False):
+    """Print ``text`` or write it to ``output`` (``-`` is stdout; see :func:`onnxsym.files.write_output`).
 
-        write_atomic(output, text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {output}", err=True)
+    ``human``: text for a person (tables), whose control characters from model and file names
+    are escaped wherever it goes; machine formats (JSON, CSV) stay exact — JSON escapes them
+    itself; CSV is escaped only when printed to a terminal."""
+    from .files import write_output
+    from .terminal import clean_lines
+
+    if human or (not output and sys.stdout.isatty()):
+        text = clean_lines(text)
+    if output and output != "-":
+        write_output(output, text if text.endswith("\n") else text + "\n")
+        _say(f"wrote {output}")
     else:
-        click.echo(text.rstrip("\n"))
+        # color=True: click would strip ANSI sequences from a pipe, altering a machine format
+        click.echo(text.rstrip("\n"), color=True)
+
+
+def _feed_files(feeds) -> dict:
+    """{label: path} of the ``--feed NAME=FILE`` values that name files."""
+    out = {}
+    for text in feeds or ():
+        name, _, value = str(text).partition("=")
+        out[f"--feed {name.strip()} file"] = value.strip()
+    return out
+
+
+def _guard(outputs: dict, paths: dict = (), loaded=None, images=None, inputs=None):
+    """Refuse (exit 2) output paths that cannot be written or that name an input: ``paths``
+    {what: path} of the files read, ``loaded`` a LoadedModel (its file and external data),
+    ``images`` an ImageSet. Called before any work, and again when more inputs are known."""
+    from .files import Inputs, check_distinct_outputs, check_writable
+
+    inputs = inputs if inputs is not None else Inputs()
+    for what, path in dict(paths).items():
+        if path:
+            inputs.add(path, what)
+    if loaded is not None:
+        inputs.add(loaded.path, "model file")
+        for f in loaded.external_files:
+            inputs.add(f, "external data file")
+    if images is not None:
+        for src in images.sources:
+            if not hasattr(src, "shape"):
+                inputs.add(src, "image")
+        if getattr(images, "path", None):
+            inputs.add(images.path, "image file")
+    check_distinct_outputs(outputs)
+    for flag, path in outputs.items():
+        if path:
+            check_writable(path)
+            inputs.check_output(path, flag)
+    return inputs
 
 
 class _Group(click.Group):
     """click group whose usage errors are one line on stderr (exit 2), like every other error."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        import warnings
+
         for stream in (sys.stdout, sys.stderr):  # a file name with undecodable bytes must still print
             try:
                 stream.reconfigure(errors="backslashreplace")
             except (AttributeError, ValueError):
                 pass
+        if not os.environ.get("ONNXSYM_DEBUG"):
+            # the libraries' own Python warnings (onnx on odd external data, PIL, numba) are not
+            # for the user of this command: what matters, onnxsym reports itself, once
+            warnings.simplefilter("ignore")
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except BrokenPipeError:  # `onnxsym … | head`: the reader left; not an error of ours
+            try:
+                sys.stdout = open(os.devnull, "w")
+            except OSError:
+                pass
+            sys.exit(0)
         except click.exceptions.NoArgsIsHelpError as err:
             click.echo(err.ctx.get_help() if err.ctx else str(err))
             sys.exit(EXIT_INPUT)
@@ -101,8 +169,9 @@ def main():
 @click.argument("model", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the report to FILE instead of stdout (a regular file is replaced atomically; "
+                   "a device or FIFO is written in place; - is stdout).")
 @click.option("--input-shape", help="Input shape (e.g. 1x3x224x224) for the padding section; "
               "by default the model's static shape is used when it has one.")
 @click.option("--per-kernel/--no-per-kernel", default=True, show_default=True,
@@ -110,17 +179,22 @@ def main():
 @handle_errors
 def weights_cmd(model, fmt, output, input_shape, per_kernel):
     """Mean-kernel symmetry of every convolution in MODEL (an .onnx file)."""
+    from .loading import load_model
     from .weights import analyze_weights
 
-    report = analyze_weights(model, per_kernel=per_kernel, input_shape=input_shape,
+    outputs = {"--output": output}
+    inputs = _guard(outputs, {"model file": model})
+    loaded = load_model(model)
+    _guard(outputs, loaded=loaded, inputs=inputs)
+    report = analyze_weights(loaded, per_kernel=per_kernel, input_shape=input_shape,
                              padding=True)
     if not report.layers:
-        click.echo(f"onnxsym: {model} has no convolutions (Conv, ConvTranspose, QLinearConv, "
-                   "ConvInteger, FusedConv): nothing to analyse", err=True)
+        _say(f"{model} has no convolutions (Conv, ConvTranspose, QLinearConv, "
+             "ConvInteger, DeformConv, FusedConv): nothing to analyse")
     from .report import weights_render as render
 
     text = {"table": render.to_table, "json": render.to_json, "csv": render.to_csv}[fmt](report)
-    emit(text, output)
+    emit(text, output, human=fmt == "table")
 
 
 # ---- consistency (shift / flip consistency with onnxruntime) -------------------------------
@@ -186,32 +260,41 @@ class _ProgressBar:
               "when the input has a batch dimension.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the report to FILE instead of stdout (a regular file is replaced atomically; "
+                   "a device or FIFO is written in place; - is stdout).")
 @handle_errors
 def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr,
                     vertical, batch_size, max_shift, feed, fmt, output):
     """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
     from .consistency import measure_consistency, parse_feeds
+    from .images import load_images
+    from .loading import load_model
     from .report import consistency_render as render
 
+    outputs = {"--output": output}
+    inputs = _guard(outputs, {"model file": model, "image": images,
+                              **_feed_files(feed)})
+    loaded = load_model(model)
+    imageset = load_images(images)
+    _guard(outputs, loaded=loaded, images=imageset, inputs=inputs)
     feeds = parse_feeds(feed)
     bar = _ProgressBar()
     try:
         report = measure_consistency(
-            model, images, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
+            loaded, imageset, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
             input_size=input_size, preset=preset, channel_order="bgr" if bgr else "rgb",
             batch_size=batch_size, vertical=vertical, progress=bar, feeds=feeds or None,
             max_shift=max_shift)
     finally:
         bar.close()
     if report.provider_fallback:
-        click.echo(f"onnxsym: warning: {report.provider_fallback}", err=True)
+        _say(report.provider_fallback, "warning")
     for w in report.warnings:
-        click.echo(f"onnxsym: warning: {w}", err=True)
-    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)
+        _say(w, "warning")
+    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output, human=fmt == "table")
     if output or fmt == "json":
-        click.echo(render.summary_line(report), err=True)
+        _say(render.summary_line(report), prefix=False)
 
 
 # ---- padding (which downsampling layers pad unevenly; input sizes that pad evenly) ----------
@@ -232,22 +315,28 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
               help="Read the weights to check whether each uneven conv leans toward its padded side.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the report to FILE instead of stdout (a regular file is replaced atomically; "
+                   "a device or FIFO is written in place; - is stdout).")
 @handle_errors
 def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, output):
     """Effective padding of every conv and pool in MODEL; uneven layers; sizes that fix them."""
+    from .loading import load_model
     from .padding import analyze_padding
 
-    report = analyze_padding(model, input_shape, suggest=suggest, size_range=size_range, layout=layout,
+    outputs = {"--output": output}
+    inputs = _guard(outputs, {"model file": model})
+    loaded = load_model(model)
+    _guard(outputs, loaded=loaded, inputs=inputs)
+    report = analyze_padding(loaded, input_shape, suggest=suggest, size_range=size_range, layout=layout,
                              skews="weights" if skew else None)
     if not report.layers:
-        click.echo(f"onnxsym: {model} has no convolutions or pools: nothing to analyse", err=True)
+        _say(f"{model} has no convolutions or pools: nothing to analyse")
     from .report import padding_render as render
 
-    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output)
+    emit(render.to_json(report) if fmt == "json" else render.to_table(report), output, human=fmt == "table")
     if (output or fmt == "json") and report.layers:
-        click.echo(report.summary_line, err=True)
+        _say(report.summary_line, prefix=False)
 
 
 # ---- audit and compare ------------------------------------------------------------------------
@@ -285,8 +374,10 @@ def padding_cmd(model, input_shape, layout, suggest, size_range, skew, fmt, outp
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str),
               help="TOML file with gate settings (top-level keys or [tool.onnxsym]); default: "
                    "[tool.onnxsym] in ./pyproject.toml if present.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=str), help="Write the JSON report here.")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=str), help="Write the HTML report here.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the JSON report here (- is stdout).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the HTML report here (- is stdout).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
@@ -304,16 +395,20 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     """
     from .auditing import audit
     from .consistency import parse_feeds
+    from .files import write_output
     from .gates import gates_from, load_config
+    from .images import load_images
+    from .loading import load_model
     from .report import audit_render as render
-    from .report.files import check_writable, write_atomic
+    from .terminal import clean_lines
 
-    for out_path in (json_out, html_out):
-        if out_path:
-            check_writable(out_path)  # before the run, not after it
+    outputs = {"--json": json_out, "--html": html_out}
+    inputs = _guard(outputs, {"model file": model, "--baseline": baseline, "--config": config_path,
+                              "config": None if config_path else "pyproject.toml",
+                              **_feed_files(feed)})
     config, source = load_config(config_path)
     if source and not quiet:
-        click.echo(f"onnxsym: using settings from {source}", err=True)
+        _say(f"using settings from {source}")
     gates = gates_from(config, source, min_symmetry=min_symmetry, max_asymmetric_layers=max_asymmetric_layers,
                        asymmetry_below=asymmetry_below, min_shift_consistency=min_shift_consistency,
                        min_flip_consistency=min_flip_consistency,
@@ -323,12 +418,24 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     def pick(flag, key, default):
         return flag if flag is not None else config.get(key, default)
 
+    from .errors import InputError
+
+    run = not (no_run or config.get("no_run", False))
+    loaded = load_model(model)
+    imageset = None
+    if run:
+        try:
+            imageset = load_images(pick(images, "images", None))
+        except InputError:  # the audit reports it as its consistency part's failure
+            imageset = pick(images, "images", None)
+    _guard(outputs, {"image": pick(images, "images", None)}, loaded=loaded,
+           images=imageset if hasattr(imageset, "sources") else None, inputs=inputs)
     bar = None if quiet else _ProgressBar()
     try:
-        report = audit(model, images=pick(images, "images", None),
+        report = audit(loaded, images=imageset,
                        input_shape=pick(input_shape, "input_shape", None),
                        input_size=pick(input_size, "input_size", None),
-                       run=not (no_run or config.get("no_run", False)),
+                       run=run,
                        provider=pick(provider, "provider", "auto"),
                        pairs_per_image=pick(pairs_per_image, "pairs_per_image", 5),
                        seed=pick(seed, "seed", 0), preset=pick(preset, "preset", "imagenet"),
@@ -341,21 +448,26 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
     cons = report.data.get("consistency") or {}
     for warning in (([cons["provider_fallback"]] if cons.get("provider_fallback") else [])
                     + list(cons.get("warnings") or []) + report.data["warnings"]):
-        click.echo(f"onnxsym: warning: {warning}", err=True)
+        _say(warning, "warning")
     if json_out:
-        write_atomic(json_out, render.to_json(report) + "\n")
+        write_output(json_out, render.to_json(report) + "\n")
+        if json_out != "-":
+            _say(f"wrote {json_out}")
     if html_out:
         from .report.html import render_html
 
-        write_atomic(html_out, render_html(report.to_dict()))
+        write_output(html_out, render_html(report.to_dict()))
+        if html_out != "-":
+            _say(f"wrote {html_out}")
     if report.error:
-        click.echo(f"onnxsym: error: consistency failed: {report.error}", err=True)
+        _say(f"consistency failed: {report.error}", "error")
     if quiet:
-        click.echo(report.summary_line)
+        click.echo(clean_lines(report.summary_line))
     elif fmt == "json":
         click.echo(render.to_json(report))
     else:
-        click.echo(render.to_table(report, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+        text = clean_lines(render.to_table(report))
+        click.echo(render.paint(text) if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else text)
     sys.exit(report.exit_code)
 
 
@@ -363,8 +475,8 @@ def audit_cmd(model, images, input_shape, input_size, no_run, provider, pairs_pe
 @click.argument("a", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("b", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
-              help="Write the comparison to FILE (atomically) instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=str),
+              help="Write the comparison to FILE instead of stdout (- is stdout).")
 @handle_errors
 def compare_cmd(a, b, fmt, output):
     """Per-layer and summary deltas (B − A) of two reports (audit or weights JSON) or two models.
@@ -374,8 +486,10 @@ def compare_cmd(a, b, fmt, output):
     from .auditing import compare_docs, load_report
     from .report import audit_render as render
 
+    _guard({"--output": output}, {"report A": a, "report B": b})
     deltas = compare_docs(load_report(a), load_report(b))
-    emit(render.compare_json(deltas) if fmt == "json" else render.compare_table(deltas, a, b), output)
+    emit(render.compare_json(deltas) if fmt == "json" else render.compare_table(deltas, a, b), output,
+         human=fmt == "table")
 
 
 if __name__ == "__main__":  # python -m onnxsym.cli

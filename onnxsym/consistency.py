@@ -90,6 +90,7 @@ Protocol (docs/metric.md):
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 import time
@@ -584,7 +585,7 @@ def _producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled
             if stop.is_set():
                 return
             try:
-                img = imageset.load(i)
+                img = imageset.load(i, min_side=max(base_size))
             except UnreadableImage as err:
                 skipped.append((imageset.names[i], str(err)))
                 q.put(("skip", i))
@@ -727,11 +728,17 @@ def parse_feed(text: str):
     if not sep or not name or not value:
         raise InputError(f"--feed {text!r}: expected NAME=FILE.npy or NAME=NUMBER")
     path = Path(value)
-    if value.lower().endswith(".npy") or path.is_file():
+    if value.lower().endswith(".npy") or path.exists():
+        from .files import open_regular
+
+        fd, st = open_regular(path, f"--feed {name} file")
+        if st.st_size > MAX_BATCH_BYTES:
+            os.close(fd)
+            raise InputError(f"--feed {name}: {value} is {st.st_size / (1 << 30):.1f} GiB; a fed input may "
+                             f"take at most {MAX_BATCH_BYTES >> 30} GiB")
         try:
-            arr = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise InputError(f"--feed {name}: file not found: {value}") from None
+            with os.fdopen(fd, "rb") as fh:
+                arr = np.load(fh, allow_pickle=False)
         except Exception as err:  # not a .npy, pickled objects, truncated ...
             raise InputError(f"--feed {name}: cannot read {value} as a .npy array: "
                              f"{' '.join(str(err).split())}") from None

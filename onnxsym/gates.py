@@ -50,28 +50,27 @@ def load_config(path=None, cwd=".") -> tuple[dict, str | None]:
     Returns ``(settings, source)``: source names the file (and table) the settings came from,
     or is None when there were none. Keys may use dashes or underscores.
     """
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    from .files import load_toml
 
     explicit = path is not None
     path = Path(path) if explicit else Path(cwd) / "pyproject.toml"
-    if not path.is_file():
-        if explicit:
-            raise InputError(f"config file {path} does not exist")
+    if not explicit and not path.exists():
         return {}, None
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"cannot read config {path}: {' '.join(str(err).split())}") from None
-    table = doc.get("tool", {}).get("onnxsym")
+    if explicit and not path.exists() and not path.is_symlink():
+        raise InputError(f"config file {path} does not exist")
+    doc = load_toml(path, "config")
+    tool = doc.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InputError(f"config {path}: 'tool' is a {type(tool).__name__}, not a table")
+    table = tool.get("onnxsym")
     source = f"{path} [tool.onnxsym]"
     if table is None:
         if not explicit or path.name == "pyproject.toml":
             return {}, None
         table, source = doc, str(path)
-    return {key.replace("-", "_"): value for key, value in table.items() if key != "tool"}, source
+    if not isinstance(table, dict):
+        raise InputError(f"config {path}: [tool.onnxsym] is a {type(table).__name__}, not a table")
+    return {str(key).replace("-", "_"): value for key, value in table.items() if key != "tool"}, source
 
 
 #: run settings a config file may hold besides the gates, with their types

@@ -19,6 +19,12 @@ from .graphwalk import CONV_OPS, NodeRef, attr_text, int_list, node_attrs, op_ke
 _RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                "Multinomial", "Bernoulli"}
 _MAX_FOLD_DEPTH = 64
+#: folding budget: no folded value may hold more than max(2 × the largest tensor stored in the
+#: file, FOLD_FLOOR) elements, nor more than FOLD_MAX_BYTES bytes (a ConstantOfShape or Expand
+#: can turn a few bytes of model into gigabytes of weight)
+FOLD_FLOOR = 1 << 22
+FOLD_MAX_BYTES = 1 << 30
+_SMALL_INPUT = 4096   # inputs up to this many elements are given to shape inference as data
 SHARED_LIST_MAX = 8  # ids listed in ``shared_with``; ``shared_count`` has the full number
 
 
@@ -66,6 +72,7 @@ class _Resolver:
     def __init__(self, loaded, opsets):
         self.loaded = loaded
         self.opsets = opsets
+        self._cap = None
         self.memo = {}
         self._folded = set()  # memo keys holding values computed here (not views of the file)
         self._scope_index = {}
@@ -112,7 +119,7 @@ class _Resolver:
                     src += ", also a graph input: a caller can override it"
                 result = (arr, src, overridable)
             elif name in sparse:
-                result = (self.loaded.sparse_array(sparse[name]), f"sparse initializer '{name}'", name in inputs)
+                result = (self._sparse(sparse[name]), f"sparse initializer '{name}'", name in inputs)
             elif name in inputs:
                 kind = "function parameter" if isinstance(graph, onnx.FunctionProto) else "graph input"
                 raise _Unresolved(f"weight comes from {kind} '{name}' at run time")
@@ -121,6 +128,29 @@ class _Resolver:
             self.memo[key] = result
             return result
         raise _Unresolved(f"value '{name}' is not produced by any node, initializer or input")
+
+    @property
+    def cap(self) -> int:
+        """Largest number of elements a folded value may have (see FOLD_FLOOR)."""
+        if self._cap is None:
+            from .loading import iter_tensors
+
+            largest = 0
+            for tensor, _where in iter_tensors(self.loaded.model):
+                n = 1
+                for d in tensor.dims:
+                    n *= max(int(d), 0)
+                largest = max(largest, n)
+            self._cap = max(2 * largest, FOLD_FLOOR)
+        return self._cap
+
+    def _check_size(self, op, count, nbytes=None):
+        if count is not None and count > self.cap:
+            raise _Unresolved(f"folding {op} would create a tensor of {count:,} values, more than onnxsym "
+                              f"allows ({self.cap:,}: twice the largest tensor stored in the file)")
+        if nbytes is not None and nbytes > FOLD_MAX_BYTES:
+            raise _Unresolved(f"folding {op} would create a tensor of {nbytes / (1 << 30):.2f} GiB, more "
+                              f"than onnxsym allows ({FOLD_MAX_BYTES >> 30} GiB)")
 
     def _origin(self, tensor):
         origin = getattr(self.loaded, "data_origin", None)
@@ -151,10 +181,16 @@ class _Resolver:
             feeds[inp] = arr
             sources.append(src)
             overridable = overridable or ov
+        for count in _predicted_sizes(node, feeds, self.opsets):
+            self._check_size(op, count)
         try:
             outputs = _evaluate(node, feeds, self.opsets)
+        except MemoryError:
+            raise _Unresolved(f"could not fold {op}: out of memory") from None
         except Exception as err:  # the reference evaluator raises many kinds
             raise _Unresolved(f"could not fold {op}: {' '.join(str(err).split())[:160]}") from None
+        for value in outputs:
+            self._check_size(op, int(value.size), int(value.nbytes))
         src = f"{op}({', '.join(sources)})" if len(sources) > 1 else f"{sources[0]} → {op}" if sources else op
         graph = scopes[-1]
         for out_name, value in zip(node.output, outputs):
@@ -162,6 +198,14 @@ class _Resolver:
                 self.memo[(id(graph), out_name)] = (value, src, overridable)
                 self._folded.add((id(graph), out_name))
         return self.memo[(id(graph), name)]
+
+    def _sparse(self, sparse):
+        from .loading import TensorTooLarge
+
+        try:
+            return self.loaded.sparse_array(sparse, max_bytes=min(FOLD_MAX_BYTES, 8 * self.cap))
+        except TensorTooLarge as err:
+            raise _Unresolved(str(err).split(": ", 1)[-1]) from None
 
     def forget_folded(self):
         """Drop folded values (they own memory); views of the file stay memoised."""
@@ -176,7 +220,7 @@ class _Resolver:
         if a.name == "value":
             return self.loaded.array(a.t)
         if a.name == "sparse_value":
-            return self.loaded.sparse_array(a.sparse_tensor)
+            return self._sparse(a.sparse_tensor)
         if a.name in ("value_float", "value_int"):
             return np.array(a.f if a.name == "value_float" else a.i,
                             dtype=np.float32 if a.name == "value_float" else np.int64)
@@ -184,6 +228,58 @@ class _Resolver:
             return np.array(list(a.floats) if a.name == "value_floats" else list(a.ints),
                             dtype=np.float32 if a.name == "value_floats" else np.int64)
         raise _Unresolved(f"Constant with attribute {a.name} is not a numeric weight")
+
+
+def _predicted_sizes(node, feeds, opsets) -> list:
+    """Element count of each output of ``node`` before it is evaluated, from ONNX shape inference
+    with the small inputs given as data (None where it cannot tell)."""
+    from onnx import shape_inference
+
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opsets.get("", 17), node.domain or "")
+        types, data = {}, {}
+        for name, value in feeds.items():
+            arr = np.asarray(value)
+            elem = onnx.helper.np_dtype_to_tensor_dtype(arr.dtype)
+            types[name] = onnx.helper.make_tensor_type_proto(elem, list(arr.shape))
+            if arr.size <= _SMALL_INPUT:
+                data[name] = onnx.numpy_helper.from_array(arr, name)
+        out = shape_inference.infer_node_outputs(
+            schema, node, types, data, opset_imports=[onnx.helper.make_opsetid("", opsets.get("", 17))])
+    except Exception:  # noqa: BLE001 - unknown: the size is checked after evaluation instead
+        return _expander_sizes(node, feeds)
+    sizes = []
+    for name in node.output:
+        tt = out.get(name)
+        dims = None
+        if tt is not None and tt.tensor_type.HasField("shape"):
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.tensor_type.shape.dim]
+        sizes.append(None if dims is None or None in dims else int(np.prod(dims, dtype=object)))
+    if None in sizes:
+        guess = _expander_sizes(node, feeds)
+        sizes = [g if s is None else s for s, g in zip(sizes, guess + [None] * len(sizes))]
+    return sizes
+
+
+def _expander_sizes(node, feeds) -> list:
+    """Output sizes of the ops that make big tensors from small inputs, computed by hand."""
+    op = node.op_type
+    ins = [np.asarray(feeds[i]) if i in feeds else None for i in node.input]
+    try:
+        if op == "ConstantOfShape" and ins and ins[0] is not None:
+            return [int(np.prod([int(v) for v in ins[0].reshape(-1)], dtype=object))]
+        if op == "Expand" and len(ins) > 1 and ins[0] is not None and ins[1] is not None:
+            shape = np.broadcast_shapes(ins[0].shape, tuple(int(v) for v in ins[1].reshape(-1)))
+            return [int(np.prod(shape, dtype=object))]
+        if op == "Tile" and len(ins) > 1 and ins[0] is not None and ins[1] is not None:
+            reps = [int(v) for v in ins[1].reshape(-1)]
+            return [int(np.prod([d * r for d, r in zip(ins[0].shape, reps)], dtype=object))]
+        if op == "Range" and len(ins) == 3 and all(x is not None for x in ins):
+            start, limit, delta = (float(x.reshape(-1)[0]) for x in ins)
+            return [max(0, int(np.ceil((limit - start) / delta))) if delta else None]
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return [None]
+    return [None] * len(node.output)
 
 
 def _evaluate(node, feeds, opsets):

@@ -34,11 +34,25 @@ import onnx
 from google.protobuf.message import DecodeError
 
 from .errors import ModelError
+from .files import open_regular
 
-__all__ = ["LoadedModel", "load_model", "iter_tensors", "STRIP_THRESHOLD"]
+__all__ = ["LoadedModel", "load_model", "iter_tensors", "STRIP_THRESHOLD", "TensorTooLarge",
+           "MAX_DENSE_BYTES", "MAX_INLINED_NODES", "MAX_CALL_DEPTH"]
 
 #: ``raw_data`` payloads at least this large are left in the file and served from the mapping.
 STRIP_THRESHOLD = 1024
+#: a sparse tensor is densified only when its dense form takes at most this many bytes
+MAX_DENSE_BYTES = 1 << 30
+#: inlining model-local functions may create at most this many nodes, through calls this deep
+MAX_INLINED_NODES = 200_000
+MAX_CALL_DEPTH = 32
+#: ``external_data`` keys onnxruntime accepts (it refuses a model with any other key)
+EXTERNAL_KEYS = ("location", "offset", "length", "checksum")
+
+
+class TensorTooLarge(ModelError):
+    """A tensor whose values would take more memory than onnxsym allows itself (a sparse tensor
+    declaring a huge dense shape): the caller treats the value as unavailable, with this reason."""
 
 DataOrigin = Literal["embedded", "external", "inline"]
 
@@ -352,6 +366,10 @@ def _unpack_6bit(packed: np.ndarray, count: int) -> np.ndarray:
     return out.reshape(-1)[:count]
 
 
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.3g} GiB" if n >= (1 << 27) else f"{n / (1 << 20):.3g} MiB"
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -525,6 +543,10 @@ class LoadedModel:
     def _external_ref(self, tensor: onnx.TensorProto) -> _ExternalRef:
         """Validate a real external-data reference (confined to ``base_dir``, within the file)."""
         entries = self._entries(tensor)
+        odd = sorted(k for k in entries if k not in EXTERNAL_KEYS)
+        if odd:
+            raise self._fail(tensor, f"external data has the key {odd[0]!r}, which onnxruntime refuses "
+                                     f"(it accepts {', '.join(EXTERNAL_KEYS)})")
         location = entries.get("location")
         if not location:
             raise self._fail(tensor, "external data has no location")
@@ -554,11 +576,13 @@ class LoadedModel:
     def _map(self, file: Path):
         mm = self._maps.get(file)
         if mm is None:
+            fd, _st = open_regular(file, "external data file", ModelError)
             try:
-                with open(file, "rb") as f:
-                    mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError) as e:
                 raise ModelError(f"cannot map external data file '{file.name}': {e}") from None
+            finally:
+                os.close(fd)
             self._maps[file] = mm
         return mm
 
@@ -721,8 +745,11 @@ class LoadedModel:
             return (ints != 0).reshape(dims)
         return ints.astype(dtype.newbyteorder("=")).reshape(dims)
 
-    def sparse_array(self, sparse: onnx.SparseTensorProto) -> np.ndarray:
-        """The dense (read-only) array of a SparseTensorProto; missing entries are zero."""
+    def sparse_array(self, sparse: onnx.SparseTensorProto, max_bytes: int = MAX_DENSE_BYTES) -> np.ndarray:
+        """The dense (read-only) array of a SparseTensorProto; missing entries are zero.
+
+        Raises :class:`TensorTooLarge` before allocating when the dense form would take more than
+        ``max_bytes`` (a few stored values can declare a shape of terabytes)."""
         dims = tuple(int(d) for d in sparse.dims)
         name = sparse.values.name or sparse.indices.name
         where = f"{self.path.name}: sparse tensor '{name}'" if name else f"{self.path.name}: a sparse tensor"
@@ -734,6 +761,10 @@ class LoadedModel:
             raise ModelError(f"{where}: indices must be integers, got {indices.dtype}")
         nnz = values.size
         total = math.prod(dims)
+        dense_bytes = total * values.dtype.itemsize
+        if dense_bytes > max_bytes:
+            raise TensorTooLarge(f"{where} declares a dense shape {list(dims)} of {_gib(dense_bytes)} "
+                                 f"({nnz} stored values); onnxsym densifies at most {_gib(max_bytes)}")
         if indices.ndim == 1 and indices.size == nnz:
             flat = indices.astype(np.int64)
         elif indices.ndim == 2 and indices.shape == (nnz, len(dims)):
@@ -814,6 +845,7 @@ def _inline_local_functions(model: onnx.ModelProto):
     calls = sum(1 for _ in _iter_called(model.graph, local))
     if not calls:
         return model, 0, None
+    _check_inline_budget(model)
     try:
         import onnx.inliner
 
@@ -822,6 +854,70 @@ def _inline_local_functions(model: onnx.ModelProto):
         return model, 0, f"model-local functions could not be inlined ({' '.join(str(e).split())[:120]}); " \
                          "convs inside them are analysed once per definition"
     return inlined, calls, f"{calls} call(s) of model-local functions inlined in memory: each call's convs are listed"
+
+
+def _count_nodes(graph_or_fn, local, size_of) -> int:
+    """Nodes of a graph (subgraphs included) once every call of a local function is inlined."""
+    total = 0
+    for node in graph_or_fn.node:
+        key = (node.domain, node.op_type)
+        total += size_of(key) if key in local else 1
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                total += _count_nodes(attr.g, local, size_of)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                total += sum(_count_nodes(g, local, size_of) for g in attr.graphs)
+        if total > MAX_INLINED_NODES:
+            return total
+    return total
+
+
+def _check_inline_budget(model: onnx.ModelProto) -> None:
+    """Refuse (ModelError) model-local functions whose inlining would explode: a call cycle, a
+    call chain deeper than MAX_CALL_DEPTH, or more than MAX_INLINED_NODES nodes once inlined (a
+    chain of functions each calling the next twice doubles the graph at every level)."""
+    funcs = {(f.domain, f.name): f for f in model.functions}
+    sizes: dict = {}
+    depth: dict = {}
+    active: list = []
+
+    def visit(key):
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            cycle = " → ".join(f"{k[1]}" for k in active[active.index(key):] + [key])
+            raise ModelError(f"model-local functions call each other in a cycle ({cycle}); "
+                             "such a model cannot be inlined or run")
+        if len(active) >= MAX_CALL_DEPTH:
+            raise ModelError(f"model-local function calls nest more than {MAX_CALL_DEPTH} deep; "
+                             "onnxsym refuses to inline them")
+        active.append(key)
+        fn = funcs[key]
+        callees = [(n.domain, n.op_type) for n in _all_nodes(fn) if (n.domain, n.op_type) in funcs]
+        depth[key] = 1 + max((visit_depth(c) for c in callees), default=0)
+        sizes[key] = min(_count_nodes(fn, funcs, visit), MAX_INLINED_NODES + 1)
+        active.pop()
+        return sizes[key]
+
+    def visit_depth(key):
+        visit(key)
+        return depth[key]
+
+    total = _count_nodes(model.graph, funcs, visit)
+    if total > MAX_INLINED_NODES:
+        raise ModelError(f"inlining the model-local functions would create more than {MAX_INLINED_NODES:,} "
+                         "nodes (functions that call each other repeatedly); onnxsym refuses to inline them")
+
+
+def _all_nodes(graph_or_fn):
+    for node in graph_or_fn.node:
+        yield node
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _all_nodes(attr.g)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    yield from _all_nodes(g)
 
 
 def _iter_called(graph, local):
@@ -840,26 +936,15 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
     """Open an ONNX model read-only; see the module docstring. Raises :class:`ModelError`."""
     given = Path(os.fspath(path))
     name = given.name or str(given)
-    try:
-        st = os.stat(given)
-    except FileNotFoundError:
-        raise ModelError(f"model file not found: {given}") from None
-    except OSError as e:
-        raise ModelError(f"cannot open model file {given}: {e.strerror or e}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ModelError(f"{given} is a directory, not an ONNX model file")
-    if not stat.S_ISREG(st.st_mode):
-        raise ModelError(f"{given} is not a regular file")
+    fd, st = open_regular(given, "model file", ModelError)
+    f = os.fdopen(fd, "rb", buffering=0)
     size = st.st_size
     if size == 0:
+        f.close()
         raise ModelError(f"{name} is empty, not an ONNX model")
 
     base_dir = Path(os.path.abspath(given)).parent
     resolved = Path(os.path.realpath(given))
-    try:
-        f = open(given, "rb", buffering=0)
-    except OSError as e:
-        raise ModelError(f"cannot read model file {given}: {e.strerror or e}") from None
     mm = None
     ok = False
     try:

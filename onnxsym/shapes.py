@@ -55,6 +55,7 @@ _PRESERVING = {
 }
 
 _LETTERS = {3: "NCW", 4: "NCHW", 5: "NCDHW"}
+MAX_DIM = (1 << 63) - 1   # ONNX dims are int64
 
 
 def as_model_proto(model) -> tuple[onnx.ModelProto, object]:
@@ -106,6 +107,11 @@ def parse_shape(shape) -> tuple[int, ...]:
     if bad:
         raise InputError(f"input shape {_fmt(dims)} has a zero or negative size ({bad[0]}); "
                          "every size must be at least 1")
+    huge = [d for d in dims if d > MAX_DIM]
+    if huge:
+        raise InputError(f"input shape: size {huge[0]} is larger than ONNX dims allow (int64, at most {MAX_DIM})")
+    if len(dims) > 8:
+        raise InputError(f"input shape {_fmt(dims)} has {len(dims)} dims; image inputs have 3 to 5")
     return tuple(dims)
 
 

@@ -118,7 +118,7 @@ def test_baseline_drop_gate_and_bad_baselines(tmp_path):
     code, _, err = run("audit", model, "--no-run", "--baseline", tmp_path / "old.json")
     assert code == 2 and "schema" in err
     other = {"schema": "onnxsym.weights/1", "summary": {"internal": {}},
-             "layers": [{"weight_shape": [5, 5, 7, 7], "op_type": "Conv"}] * 4}
+             "layers": [{"id": f"c{k}", "weight_shape": [5, 5, 7, 7], "op_type": "Conv"} for k in range(4)]}
     (tmp_path / "other.json").write_text(json.dumps(other))
     code, _, err = run("audit", model, "--no-run", "--baseline", tmp_path / "other.json")
     assert code == 2 and "another model family" in err

@@ -10,12 +10,34 @@ def to_json(report) -> str:
     return json.dumps(report.to_dict(), indent=1, allow_nan=False)
 
 
-def _paint(text, colour, on):
-    codes = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
-    return f"\033[{codes[colour]}m{text}\033[0m" if on else text
+_CODES = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
 
 
-def to_table(report, color: bool = False) -> str:
+def _sgr(text, colour):
+    return f"\033[{_CODES[colour]}m{text}\033[0m"
+
+
+def paint(text: str) -> str:
+    """Colour the marks of a :func:`to_table` text for a terminal: gate PASS/FAIL, a failed
+    consistency part, the verdict that opens the last line. Applied after the text was
+    sanitised, so these are the only escape sequences in it."""
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if line.startswith("gate PASS "):
+            lines[k] = "gate " + _sgr("PASS", "green") + line[9:]
+        elif line.startswith("gate FAIL "):
+            lines[k] = "gate " + _sgr("FAIL", "red") + line[9:]
+        elif line.startswith("consistency: failed: "):
+            lines[k] = _sgr(line, "red")
+    if lines:
+        verdict, sep, rest = lines[-1].partition(" | ")
+        colour = {"PASSED": "green", "FAILED": "red"}.get(verdict, "yellow")
+        if sep and verdict in ("PASSED", "FAILED", "ERROR"):
+            lines[-1] = _sgr(verdict, colour) + sep + rest
+    return "\n".join(lines)
+
+
+def to_table(report) -> str:
     """Compact terminal view: weights summary, padding summary, consistency, gates, summary line."""
     from .weights_render import summary_line as weights_line
 
@@ -45,7 +67,7 @@ def to_table(report, color: bool = False) -> str:
     if cons is None:
         out.append("consistency: not run (--no-run)")
     elif "error" in cons:
-        out.append(_paint(f"consistency: failed: {cons['error']}", "red", color))
+        out.append(f"consistency: failed: {cons['error']}")
     else:
         from ..auditing import is_cosine
 
@@ -70,13 +92,11 @@ def to_table(report, color: bool = False) -> str:
         for note in cons.get("notes") or []:
             out.append(f"note: {note}")
     for g in d["gates"]:
-        mark = _paint("PASS", "green", color) if g["passed"] else _paint("FAIL", "red", color)
+        mark = "PASS" if g["passed"] else "FAIL"
         out.append(f"gate {mark} {g['name']}: {g['message']}")
     if not d["gates"]:
         out.append("gates: none set (see --min-symmetry, --min-shift-consistency, ... or --config)")
-    verdict_colour = {"PASSED": "green", "FAILED": "red"}.get(report.verdict, "yellow")
-    line = report.summary_line.replace(report.verdict, _paint(report.verdict, verdict_colour, color), 1)
-    out.append(line)
+    out.append(report.summary_line)
     return "\n".join(out)
 
 

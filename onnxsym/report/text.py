@@ -1,6 +1,8 @@
 """Plain-text helpers shared by the renderers: aligned tables, number formatting, colour."""
 from __future__ import annotations
 
+from ..terminal import clean
+
 
 def fmt(x, nd=3, none="—"):
     """A number with ``nd`` decimals, or ``none`` for missing values."""
@@ -31,7 +33,7 @@ def shorten(text: str, width: int) -> str:
 
 def table(headers, rows, align=None) -> str:
     """An aligned text table; ``align`` is a string of 'l'/'r' per column."""
-    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    rows = [[("" if c is None else clean(c)) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, c in enumerate(row):
