@@ -441,8 +441,15 @@ def _resolve_weight(layer: ConvLayer, ref: NodeRef, resolver: _Resolver, key: tu
     if arr.ndim > 5:
         layer.status, layer.reason = "unresolved", f"weight has {arr.ndim - 2} spatial axes; onnxsym handles 1 to 3"
         return
+    shape = tuple(int(s) for s in arr.shape)
+    if layer.kernel_shape is not None and tuple(layer.kernel_shape) != shape[2:]:
+        layer.status = "unresolved"
+        layer.reason = (f"kernel_shape {list(layer.kernel_shape)} does not match the weight's kernel "
+                        f"{list(shape[2:])} (onnxruntime refuses such a node)")
+        layer.weight_shape = shape
+        return
     layer.weight = arr
-    layer.weight_shape = tuple(int(s) for s in arr.shape)
+    layer.weight_shape = shape
     layer.weight_source = src
     layer.overridable = overridable
     if layer.kernel_shape is None:

@@ -46,6 +46,8 @@ MAX_DENSE_BYTES = 1 << 30
 #: inlining model-local functions may create at most this many nodes, through calls this deep
 MAX_INLINED_NODES = 200_000
 MAX_CALL_DEPTH = 32
+#: tensors of more dimensions than this are refused (numpy holds at most 64)
+MAX_RANK = 32
 #: ``external_data`` keys onnxruntime accepts (it refuses a model with any other key)
 EXTERNAL_KEYS = ("location", "offset", "length", "checksum")
 
@@ -336,6 +338,11 @@ _PACKED = {
     _TP.FLOAT4E2M1: (4, "ml:float4_e2m1fn", False),
 }
 _SIX_BIT = {_TP.FLOAT6E2M3: "float6_e2m3fn", _TP.FLOAT6E3M2: "float6_e3m2fn"}
+
+
+def type_name(data_type: int) -> str:
+    """The name of an ONNX element type (``FLOAT``…), or ``data type N`` for a value ONNX lacks."""
+    return _type_name(data_type)
 
 
 def _type_name(data_type: int) -> str:
@@ -652,6 +659,8 @@ class LoadedModel:
         dims = tuple(int(d) for d in tensor.dims)
         if any(d < 0 for d in dims):
             raise self._fail(tensor, f"negative dimension in shape {list(dims)}")
+        if len(dims) > MAX_RANK:
+            raise self._fail(tensor, f"has {len(dims)} dimensions; onnxsym reads tensors of at most {MAX_RANK}")
         count = math.prod(dims)
         if dt in _PLAIN:
             dtype = np.dtype(_PLAIN[dt])
@@ -755,6 +764,8 @@ class LoadedModel:
         where = f"{self.path.name}: sparse tensor '{name}'" if name else f"{self.path.name}: a sparse tensor"
         if any(d < 0 for d in dims):
             raise ModelError(f"{where}: negative dimension in shape {list(dims)}")
+        if len(dims) > MAX_RANK:
+            raise ModelError(f"{where}: has {len(dims)} dimensions; onnxsym reads tensors of at most {MAX_RANK}")
         values = self.array(sparse.values).reshape(-1)
         indices = self.array(sparse.indices)
         if indices.dtype.kind not in "iu":
@@ -909,6 +920,28 @@ def _check_inline_budget(model: onnx.ModelProto) -> None:
                          "nodes (functions that call each other repeatedly); onnxsym refuses to inline them")
 
 
+def _first_non_utf8(model: onnx.ModelProto) -> str | None:
+    """Where the first string field of ``model`` holds bytes that are not UTF-8 (protobuf hands
+    such a field to Python as ``bytes``, which no name may be), or None."""
+    from google.protobuf.descriptor import FieldDescriptor
+
+    string, message = FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_MESSAGE
+    stack = [(model, "model")]
+    while stack:
+        msg, where = stack.pop()
+        for fd, value in msg.ListFields():
+            repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == FieldDescriptor.LABEL_REPEATED
+            if fd.type == string:
+                if any(isinstance(v, bytes) for v in (value if repeated else (value,))):
+                    return f"{where}.{fd.name}"
+            elif fd.type == message:
+                if repeated:
+                    stack.extend((v, f"{where}.{fd.name}[{k}]") for k, v in enumerate(value))
+                else:
+                    stack.append((value, f"{where}.{fd.name}"))
+    return None
+
+
 def _all_nodes(graph_or_fn):
     for node in graph_or_fn.node:
         yield node
@@ -978,6 +1011,10 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
         del stripped
         if not model.HasField("graph"):
             raise ModelError(f"{name} is not an ONNX model (it has no graph)")
+        bad_text = _first_non_utf8(model)
+        if bad_text:
+            raise ModelError(f"{name} is not a valid ONNX model: {bad_text} is not UTF-8 text "
+                             "(ONNX names and strings must be)")
         if model.ir_version <= 0:
             raise ModelError(f"{name} is not an ONNX model (it has no IR version)")
         if model.ir_version >= 3 and not len(model.opset_import):

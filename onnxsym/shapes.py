@@ -27,6 +27,7 @@ import onnx
 from onnx import AttributeProto, TensorProto
 
 from .errors import InputError
+from .loading import type_name
 from .graphwalk import CHANNELS_LAST_OPS, POOL_OPS, op_key
 from .graphwalk import CONV_OPS as _ALL_CONV_OPS
 
@@ -345,7 +346,7 @@ def describe_inputs(model: onnx.ModelProto) -> str:
         if vi.name in inits:
             continue
         tt = vi.type.tensor_type
-        et = TensorProto.DataType.Name(tt.elem_type) if vi.type.HasField("tensor_type") else "non-tensor"
+        et = type_name(tt.elem_type) if vi.type.HasField("tensor_type") else "non-tensor"
         d = _declared(vi) if vi.type.HasField("tensor_type") else None
         parts.append(f"{vi.name} [{et}, {'?' if d is None else str(len(d)) + '-D'}]")
     return ", ".join(parts) or "none"

@@ -479,6 +479,8 @@ def _kernel_stats(weight, per_kernel):
 # Random-initialisation baseline
 # ---------------------------------------------------------------------------------------------
 BASELINE_DRAWS = 20000
+BASELINE_MIN_DRAWS = 200           # large kernels get fewer draws (``draws`` says how many) ...
+BASELINE_CELL_DRAWS = 20_000_000   # ... so that draws x kernel cells stays below this
 BASELINE_SEED = 20250324
 
 
@@ -511,6 +513,9 @@ def gaussian_baseline(kernel_shape: tuple, draws: int = BASELINE_DRAWS) -> dict:
     ts = transforms_for(shape)
     if ts.perms.shape[0] == 0:
         return {"mean": None, "sd": None, "draws": 0}
+    # the cost is draws x cells: a 1 x 150 000 "kernel" would take minutes at the full count
+    cells = int(np.prod(shape))
+    draws = int(min(draws, max(BASELINE_MIN_DRAWS, BASELINE_CELL_DRAWS // max(cells, 1))))
     out = np.empty(draws)
     _gaussian_scores(draws, int(np.prod(shape)), ts.perms, BASELINE_SEED, out)
     return {"mean": float(out.mean()), "sd": float(out.std(ddof=1)), "draws": int(draws)}

@@ -432,3 +432,52 @@ def test_external_data_keys_onnxruntime_refuses_are_refused_up_front(tmp_path):
         code, _, err = run(cmd, tmp_path / "k.onnx")
         assert code == 2 and "basepath" in err and "onnxruntime refuses" in err, err
         assert "Warning" not in err
+
+
+# ------------------------------------------------------------------ found by the fuzzer
+@pytest.mark.parametrize("field", [b"the_conv", b"Conv", b"w"])
+def test_names_that_are_not_utf8_are_refused_naming_the_field(tmp_path, field):
+    data = conv_model("w", inits=[init("w", W)]).SerializeToString()
+    tag = bytes([len(field)]) + field  # a length-delimited string field holding exactly this text
+    assert tag in data
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(data.replace(tag, bytes([len(field)]) + b"\xff" + field[1:], 1))
+    for cmd in (["weights", bad, "--format", "json"], ["padding", bad], ["audit", bad, "--no-run"]):
+        code, _, err = run(*cmd)
+        assert code == 2 and one_line(err) and "not UTF-8" in err, (cmd, err)
+
+
+def test_an_element_type_onnx_does_not_know_is_named(tmp_path):
+    m = conv_model("w", inits=[init("w", W)])
+    m.graph.input[0].type.tensor_type.elem_type = 255
+    path = save(m, tmp_path / "dt.onnx")
+    code, _, err = run("padding", path)
+    assert code == 2 and one_line(err) and "data type 255" in err
+
+
+def test_a_kernel_far_larger_than_its_kernel_shape_is_unresolved_and_fast(tmp_path):
+    w = np.ones((1, 3, 1, 150000), np.float32)
+    path = save(conv_model("w", inits=[init("w", w)], attrs={"kernel_shape": [3, 3]}), tmp_path / "k.onnx")
+    code, err, rss, secs = measured("weights", path, "--format", "json", "-o", tmp_path / "w.json")
+    assert code == 0 and secs < 30, (err, secs)
+    row = json.loads((tmp_path / "w.json").read_text())["layers"][0]
+    assert row["status"] == "unresolved" and "does not match the weight" in row["reason"]
+
+
+def test_the_random_init_baseline_of_a_huge_kernel_is_budgeted():
+    from onnxsym.symmetry import BASELINE_MIN_DRAWS, gaussian_baseline
+
+    t0 = time.perf_counter()
+    base = gaussian_baseline((1, 150000))
+    assert time.perf_counter() - t0 < 10 and base["draws"] == BASELINE_MIN_DRAWS
+    assert 0 < base["mean"] < 1
+
+
+def test_a_tensor_of_more_dimensions_than_numpy_holds_is_refused(tmp_path):
+    m = conv_model("w", inits=[init("w", W)])
+    t = m.graph.initializer[0]
+    t.ClearField("dims")
+    t.dims.extend([1] * 100 + [4, 3, 3, 3])
+    path = save(m, tmp_path / "r.onnx")
+    code, _, err = run("weights", path)
+    assert code == 2 and one_line(err) and "104 dimensions" in err
