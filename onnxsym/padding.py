@@ -53,7 +53,7 @@ from .errors import InputError
 from . import __version__
 from .graphwalk import attr_text, int_list, node_attrs, op_key, walk_nodes
 from .shapes import (CONV_OPS, LAYER_OPS, ShapeOracle, apply_layout, as_model_proto, describe_inputs,
-                     find_image_inputs, parse_shape, reach, trace_layout)
+                     find_image_inputs, graph_index, parse_shape, reach, trace_layout)
 
 __all__ = ["analyze_padding", "PaddingReport", "PaddingLayer", "Suggestions", "axis_geometry",
            "SCHEMA", "LEAN_THRESHOLD"]
@@ -614,6 +614,12 @@ def _at_text(inputs: list) -> tuple[str, list]:
     unknown = [n for n, t in texts if t is None]
     if len(texts) <= 1:
         return (texts[0][1] if texts and texts[0][1] else "the analysed size"), unknown
+    if len(texts) > 4:  # a line, not a list: many inputs are counted
+        sizes = Counter(t or "?" for _, t in texts)
+        if len(sizes) == 1:
+            return f"{next(iter(sizes))} ({len(texts)} image inputs)", unknown
+        shown = ", ".join(f"{n} {t or '?'}" for n, t in texts[:3])
+        return f"{shown} and {len(texts) - 3} more image inputs", unknown
     return ", ".join(f"{n} {t or '?'}" for n, t in texts), unknown
 
 
@@ -1138,12 +1144,13 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
                          f"or pool (inputs: {describe_inputs(proto)})")
     all_dims: dict = {}
     infos = []
+    index = graph_index(proto)
     for j, image in enumerate(images):
         g = named.get(image.name) if named else (one if j == 0 else None)
         rank = image.rank if image.rank is not None else len(g) if g is not None else None
         if rank is None:
             continue
-        trace_layout(proto, image, rank)
+        trace_layout(proto, image, rank, index)
         if layout and (j == 0 or len(layout.strip()) == rank):
             traced = image.layout
             apply_layout(image, layout)
@@ -1193,7 +1200,7 @@ def analyze_padding(model, input_shape=None, *, skews=None, suggest: bool = True
     elif problems:
         notes.append(f"strict ONNX shape inference: {problems[0].text()}")
     notes.extend(oracle.loop_notes)
-    reached = {im.name: reach(proto, im.name) for im in images}
+    reached = {im.name: reach(proto, im.name, *index) for im in images}
     specs = [_spec(r) for r in refs]
     rows = []
     statics = []

@@ -359,16 +359,20 @@ def _perm(node, rank):
     return list(range(rank))[::-1]
 
 
-def trace_layout(model: onnx.ModelProto, image: ImageInput, rank: int) -> ImageInput:
+def graph_index(model: onnx.ModelProto) -> tuple:
+    """``(consumers, links)`` of the main graph, built once for :func:`reach` and
+    :func:`trace_layout` calls over many inputs."""
+    return _consumers(model.graph), _links(model.graph)
+
+
+def trace_layout(model: onnx.ModelProto, image: ImageInput, rank: int, index=None) -> ImageInput:
     """Fill ``image.layout``/axes by following the input to the first conv or pool.
 
     Walks breadth-first through layout-preserving ops (elementwise, normalisation, Pad, Resize,
     Q/DQ, Concat) and Transposes (whose ``perm`` moves the axes); any other op ends the walk.
     The first conv/pool reached fixes the layout: its input is NC<spatial> by the ONNX spec.
     """
-    graph = model.graph
-    consumers = _consumers(graph)
-    links = _links(graph)
+    consumers, links = index if index is not None else graph_index(model)
     start = list(range(rank))
     maps = {image.name: start}
     todo = deque([image.name])

@@ -60,21 +60,31 @@ def _op(r) -> str:
     return _OPS.get(r.op_type, r.op_type)
 
 
+MAX_LISTED_INPUTS = 4  # a heading names at most this many image inputs, then counts the rest
+
+
+def _listing(items) -> str:
+    items = list(items)
+    if len(items) <= MAX_LISTED_INPUTS:
+        return ", ".join(items)
+    return ", ".join(items[:3]) + f" and {len(items) - 3} more"
+
+
 def _heading(report, strided_only: bool) -> list:
     inputs = report.inputs or ([report.input] if report.input else [])
     if not inputs:
         return []
     what = "Padding of strided and uneven layers" if strided_only else "Padding"
     layout = sorted({i.get("layout") or "layout unknown" for i in inputs})
-    names = ", ".join(repr(i.get("name")) for i in inputs)
+    names = _listing(repr(i.get("name")) for i in inputs)
     noun = "inputs" if len(inputs) > 1 else "input"
     if any(i.get("spatial") is None for i in inputs):
         sizes = [i.get("spatial") for i in inputs]
-        at = (" at " + ", ".join(f"{i.get('name')} {_x(s) if s else '?'}" for i, s in zip(inputs, sizes))
+        at = (" at " + _listing(f"{i.get('name')} {_x(s) if s else '?'}" for i, s in zip(inputs, sizes))
               if len(inputs) > 1 else "")
         return [f"{what}{at} ({noun} {names}, {', '.join(layout)}): input size unknown"]
     at = (_x(inputs[0]["spatial"]) if len(inputs) == 1
-          else ", ".join(f"{i.get('name')} {_x(i['spatial'])}" for i in inputs))
+          else _listing(f"{i.get('name')} {_x(i['spatial'])}" for i in inputs))
     return [f"{what} at {at} ({noun} {names}, {', '.join(layout)})"]
 
 
@@ -162,8 +172,10 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
     lines = _heading(report, strided_only) if heading else []
     inputs = report.inputs or ([report.input] if report.input else [])
     if len(inputs) > 1:
-        for inp in inputs:
+        for inp in inputs[:2 * MAX_LISTED_INPUTS]:
             lines.append(f"  input {inp.get('name')!r}: {_x(inp.get('shape'))} (layout {inp.get('layout') or 'unknown'})")
+        if len(inputs) > 2 * MAX_LISTED_INPUTS:
+            lines.append(f"  … and {len(inputs) - 2 * MAX_LISTED_INPUTS} more image inputs (all in the JSON report)")
     rows = list(enumerate(report.layers))
     if strided_only:
         rows = [(k, r) for k, r in rows if r.strided or r.uneven]
