@@ -29,9 +29,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from onnxsym.consistency import measure_consistency  # noqa: E402
-from onnxsym.images import ImageSet, load_images  # noqa: E402
-from onnxsym.runtime import create_session  # noqa: E402
+from onnxsym import measure_consistency  # noqa: E402
+from onnxsym.consistency.images import ImageSet, load_images  # noqa: E402
+from onnxsym.consistency.runtime import create_session  # noqa: E402
 
 
 def small_cnn():

@@ -108,9 +108,9 @@ def child(kind, path):
     """Runs in a subprocess: one measurement, printed as JSON."""
     import onnx
 
-    from onnxsym.loading import load_model
-    from onnxsym.weights import analyze_weights
-    from onnxsym.symmetry import kernel_stats
+    from onnxsym.model.loading import load_model
+    from onnxsym import analyze_weights
+    from onnxsym.weights.symmetry import kernel_stats
 
     # warm the JIT (from numba's on-disk cache) on a tiny weight, outside the timing
     kernel_stats(np.random.default_rng(0).standard_normal((2, 2, 3, 3)).astype(np.float32))
@@ -122,7 +122,7 @@ def child(kind, path):
         analyze_weights(path)
     elif kind in ("stats", "naive"):
         loaded = load_model(path)
-        from onnxsym.layers import find_conv_layers
+        from onnxsym.weights.layers import find_conv_layers
 
         layers = find_conv_layers(loaded)
         t = time.perf_counter()

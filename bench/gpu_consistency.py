@@ -55,8 +55,9 @@ from onnx import TensorProto as T  # noqa: E402
 from onnx import helper as h  # noqa: E402
 from onnx import numpy_helper as nh  # noqa: E402
 
-from onnxsym.images import Normalizer, input_spec, load_images, resize_center_square  # noqa: E402
-from onnxsym.runtime import create_session  # noqa: E402
+from onnxsym.consistency.images import load_images
+from onnxsym.consistency.preprocess import Normalizer, input_spec, resize_center_square  # noqa: E402
+from onnxsym.consistency.runtime import create_session  # noqa: E402
 
 SHIFT = 32
 MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255

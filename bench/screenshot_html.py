@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from onnxsym.report.html import render_html  # noqa: E402
-from onnxsym.weights import analyze_weights  # noqa: E402
+from onnxsym import analyze_weights  # noqa: E402
 
 
 def thumbnail(path: Path, size: int = 160) -> str | None:
@@ -57,7 +57,7 @@ def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
 
     padding = None
     try:
-        from onnxsym.padding import analyze_padding
+        from onnxsym import analyze_padding
     except ImportError:
         analyze_padding = None
     if analyze_padding is not None:
@@ -71,7 +71,7 @@ def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
 
     consistency, thumbs = None, []
     try:
-        from onnxsym.consistency import measure_consistency
+        from onnxsym import measure_consistency
     except ImportError:
         measure_consistency = None
     if measure_consistency is not None:
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
                     help="build the audit dict here (with example gates) instead of onnxsym.auditing.audit")
     a = ap.parse_args(argv)
     try:
-        from onnxsym.auditing import audit as run_audit     # the real `onnxsym audit` pipeline
+        from onnxsym import audit as run_audit     # the real `onnxsym audit` pipeline
     except ImportError:
         run_audit = None
     if run_audit is not None and not a.standalone:

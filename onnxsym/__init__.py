@@ -1,17 +1,27 @@
 """onnxsym: audit convolutional networks through their ONNX files.
 
 Public API (imported lazily so ``onnxsym --version`` stays fast):
-``analyze_weights``, ``analyze_padding``, ``measure_consistency``, ``audit``.
+``analyze_weights``, ``analyze_padding``, ``measure_consistency``, ``audit``, ``compare``,
+``load_model``, ``Gates``, and the error types (``OnnxsymError`` and its subclasses
+``InputError``, ``ModelError``, ``RuntimeFailure``, each with its ``exit_code``).
+Every entry point takes a model as a path, bytes, an ``onnx.ModelProto`` or a ``LoadedModel``.
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "analyze_weights": ("onnxsym.weights", "analyze_weights"),
-    "analyze_padding": ("onnxsym.padding", "analyze_padding"),
-    "measure_consistency": ("onnxsym.consistency", "measure_consistency"),
-    "audit": ("onnxsym.auditing", "audit"),
+    "analyze_weights": ("onnxsym.auditing.compose", "analyze_weights"),
+    "analyze_padding": ("onnxsym.auditing.compose", "analyze_padding"),
+    "measure_consistency": ("onnxsym.consistency.analysis", "measure"),
+    "audit": ("onnxsym.auditing.run", "audit"),
+    "compare": ("onnxsym.auditing.compare", "compare_docs"),
+    "load_model": ("onnxsym.model.loading", "load_model"),
+    "Gates": ("onnxsym.auditing.gates", "Gates"),
+    "OnnxsymError": ("onnxsym.errors", "OnnxsymError"),
+    "InputError": ("onnxsym.errors", "InputError"),
+    "ModelError": ("onnxsym.errors", "ModelError"),
+    "RuntimeFailure": ("onnxsym.errors", "RuntimeFailure"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -238,7 +238,7 @@ def save(model, path):
 
 def imageset(arr, source="in-memory test images"):
     """An ImageSet of uint8 arrays [N, H, W, 3] (no file needed)."""
-    from onnxsym.images import ImageSet
+    from onnxsym.consistency.images import ImageSet
 
     return ImageSet(names=[f"img{i}" for i in range(len(arr))],
                     sources=[np.ascontiguousarray(a) for a in arr], source=source)

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 import consistency_models as cm
 from onnxsym.cli import main
-from onnxsym.consistency import (SCHEMA, Z95, clustered_proportion, measure_consistency, t975,
-                                 wilson)
+from onnxsym import measure_consistency
+from onnxsym.consistency import SCHEMA
+from onnxsym.stats import Z95, clustered_proportion, t975, wilson
 from onnxsym.errors import InputError
 
 ort = pytest.importorskip("onnxruntime")
@@ -145,7 +146,7 @@ def test_other_outputs_use_cosine_similarity(smooth_npy):
 
 def test_symbolic_size_needs_input_size(smooth_npy):
     m = cm.gap_linear(spatial_symbolic=True)
-    with pytest.raises(InputError, match="--input-size"):
+    with pytest.raises(InputError, match="input_size"):
         measure_consistency(m, smooth_npy, provider="cpu")
     r = measure_consistency(m, smooth_npy, provider="cpu", input_size=24)
     assert (r.input.height, r.input.size_from) == (24, "--input-size")
@@ -293,7 +294,7 @@ def test_cli_cuda_wanted_but_cpu_obtained_said_exactly_once(tmp_path, smooth_npy
 
 # ---- one-score (binary) outputs -----------------------------------------------------------
 def _spec():
-    from onnxsym.images import InputSpec
+    from onnxsym.consistency.preprocess import InputSpec
 
     return InputSpec(name="x", layout="NCHW", height=32, width=32, channels=3, dtype="float32",
                      batch=None, shape=["N", 3, 32, 32], size_from="model")
@@ -306,7 +307,7 @@ def _spec():
     (np.array([[[[0.2]]], [[[0.9]]]], np.float32), "probability", [0, 1]),  # [B, 1, 1, 1]
 ])
 def test_one_score_output_is_a_binary_classifier(sample, mode, classes):
-    from onnxsym.consistency import _Output
+    from onnxsym.consistency.outputs import OutputHandler as _Output
 
     o = _Output("y", sample, _spec())
     assert o.kind == "classifier" and o.info.binary == mode and o.info.metric == "top1_agreement"
@@ -342,7 +343,7 @@ def test_binary_model_reading_a_corner_pixel_scores_low(noise_npy, sigmoid, rank
 
 
 def test_binary_probability_that_leaves_0_1_later_is_warned():
-    from onnxsym.consistency import _Output
+    from onnxsym.consistency.outputs import OutputHandler as _Output
 
     o = _Output("y", np.array([[0.2], [0.9]], np.float32), _spec())
     o.records(np.array([[1.5], [0.3]], np.float32))
@@ -447,9 +448,9 @@ def test_cli_bad_input_exit_2(tmp_path, smooth_npy, case):
 def test_api_seed_and_model_checks(tmp_path, smooth_npy):
     from onnxsym.errors import ModelError
 
-    with pytest.raises(InputError, match="--seed"):
+    with pytest.raises(InputError, match="seed="):
         measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", seed=-3)
-    with pytest.raises(InputError, match="--seed"):
+    with pytest.raises(InputError, match="seed="):
         measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", seed=1.5)
     (tmp_path / "x.onnx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     with pytest.raises(ModelError):
@@ -459,7 +460,7 @@ def test_api_seed_and_model_checks(tmp_path, smooth_npy):
     with pytest.raises(ModelError):
         measure_consistency(b"\xff\xff\xff not a model", smooth_npy, provider="cpu")
     # a LoadedModel, bytes and a path all work
-    from onnxsym.loading import load_model
+    from onnxsym.model.loading import load_model
 
     path = cm.save(cm.gap_linear(), tmp_path / "m.onnx")
     a = measure_consistency(load_model(path), smooth_npy, provider="cpu")
@@ -468,14 +469,14 @@ def test_api_seed_and_model_checks(tmp_path, smooth_npy):
 
 
 def test_large_inputs_lower_the_default_batch(monkeypatch, smooth_npy):
-    import onnxsym.consistency as C
+    import onnxsym.consistency.pipeline as C
 
     per_input = 3 * 24 * 24 * 4
     monkeypatch.setattr(C, "MAX_BATCH_BYTES", 10 * per_input)
     m = cm.gap_linear(spatial_symbolic=True)
     r = measure_consistency(m, smooth_npy, provider="cpu", input_size=24)
     assert r.batch_size == 10 and any("10 per run" in n for n in r.notes)
-    with pytest.raises(InputError, match="--batch-size 10"):
+    with pytest.raises(InputError, match="batch_size=10"):
         measure_consistency(m, smooth_npy, provider="cpu", input_size=24, batch_size=16)
     with pytest.raises(InputError, match="fixed batch"):
         measure_consistency(cm.gap_linear(batch=12, spatial_symbolic=True), smooth_npy, provider="cpu",
@@ -509,7 +510,7 @@ def test_cli_feed_npy_scalar_and_broadcast(tmp_path, smooth_npy):
 
 
 def test_parse_feed(tmp_path):
-    from onnxsym.consistency import parse_feed
+    from onnxsym.cli.values import parse_feed
 
     assert parse_feed("t=3") == ("t", 3) and parse_feed("t = -1.5e-2") == ("t", -0.015)
     np.save(tmp_path / "a.npy", np.arange(3))
@@ -522,7 +523,7 @@ def test_parse_feed(tmp_path):
 
 # ---- shift range scaled with the input --------------------------------------------------------
 def test_max_shift_scales_with_the_input_and_keeps_zhang_at_224():
-    from onnxsym.consistency import auto_max_shift, resolve_max_shift
+    from onnxsym.consistency.protocol import auto_max_shift, resolve_max_shift
 
     assert auto_max_shift(224, 224) == (32, 32)          # Zhang: base 256, offsets [0, 32)
     assert auto_max_shift(32, 32) == (5, 5)               # not 31 px on a 32 px digit
@@ -533,12 +534,12 @@ def test_max_shift_scales_with_the_input_and_keeps_zhang_at_224():
     assert resolve_max_shift(8, 32, 32) == ((8, 8), "max_shift")
     assert resolve_max_shift((2, 9), 48, 320) == ((2, 9), "max_shift")
     for bad in (0, -3, 2.5, "x", True, (1, 2, 3)):
-        with pytest.raises(InputError, match="--max-shift"):
+        with pytest.raises(InputError, match="max_shift"):
             resolve_max_shift(bad, 32, 32)
 
 
 def test_offsets_at_224_are_zhangs_and_stay_in_range_per_axis():
-    from onnxsym.consistency import _Plan
+    from onnxsym.consistency.protocol import Plan as _Plan
 
     plan = _Plan(3, 5, 0, False, (32, 32))
     for i in range(3):  # identical to the draws before the range was scaled
@@ -563,8 +564,8 @@ def test_max_shift_in_the_report_and_overridable(tmp_path, smooth_npy):
     assert d["max_shift"] == [5, 5] and d["base_size"] == [37, 37] and d["max_shift_from"] == "auto"
     o = measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", max_shift=(2, 9))
     assert o.max_shift == (2, 9) and o.max_shift_from == "max_shift" and o.base_size == (34, 41)
-    assert "[0, 2) rows and [0, 9) columns" in to_table(o) and "set by --max-shift" in to_table(o)
-    with pytest.raises(InputError, match="--max-shift 0"):
+    assert "[0, 2) rows and [0, 9) columns" in to_table(o) and "set by max_shift" in to_table(o)
+    with pytest.raises(InputError, match="max_shift=0"):
         measure_consistency(cm.gap_linear(), smooth_npy, provider="cpu", max_shift=0)
 
 
@@ -587,7 +588,7 @@ def test_upscaled_images_are_counted_in_one_note():
 # ---- chance level: the metric between different images -----------------------------------------
 def _centre_outputs(model, imgs, size=32, ms=5):
     """The model's outputs on the centre crops, made independently of the pipeline."""
-    from onnxsym.images import resize_center_square
+    from onnxsym.consistency.preprocess import resize_center_square
 
     mean = np.array([0.485, 0.456, 0.406], np.float32) * 255
     std = np.array([0.229, 0.224, 0.225], np.float32) * 255
@@ -625,7 +626,7 @@ def test_a_classifier_that_always_says_the_same_is_flagged(smooth_npy):
 
 
 def test_chance_for_cosine_is_the_mean_cosine_of_different_images(smooth_npy):
-    from onnxsym.consistency import _cosine
+    from onnxsym.consistency.outputs import cosine as _cosine
     from onnxsym.report.consistency_render import summary_line, to_table
 
     model = cm.embedding()
@@ -670,7 +671,7 @@ def test_chance_leaves_out_pairs_of_two_flat_outputs(tmp_path):
 
 
 def test_chance_sample_is_seeded_and_bounded(monkeypatch, noise_npy):
-    import onnxsym.consistency as C
+    import onnxsym.consistency.chance as C
 
     monkeypatch.setattr(C, "CHANCE_IMAGES", 5)
     a = measure_consistency(cm.embedding(), noise_npy, provider="cpu", seed=1)

@@ -13,7 +13,7 @@ or ``audit --no-run`` in-process (click's ``CliRunner``). The property (:func:`c
 * the model file is byte-identical afterwards and nothing is written next to it.
 
 Mutations (see :func:`draw_recipe`) are biased toward the structure of the file, found by walking
-its protobuf wire format here (independently of :mod:`onnxsym.loading`):
+its protobuf wire format here (independently of :mod:`onnxsym.model.loading`):
 
 * tree mutations, on the parsed message tree and re-serialised with correct lengths, so that they
   reach past the wire format into onnx and onnxsym's own analysis: duplicate / delete / splice a

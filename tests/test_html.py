@@ -304,7 +304,7 @@ def _cosine_audit():
                        "what": "mean cosine similarity between the outputs of different images"},
             "per_image": PER_COSINE,
             "warnings": ["the cosine consistency does not clear the cosine between unrelated images"]}
-    from onnxsym.auditing import _thumbnails
+    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
 
     return _audit(consistency=cons, thumbnails=_thumbnails(_FakeImages(), PER_COSINE, metric="cosine_similarity"))
 
@@ -340,7 +340,7 @@ def test_cosine_panel_speaks_of_cosines_not_predictions():
 
 
 def test_classifier_panel_and_thumbnails_per_reason():
-    from onnxsym.auditing import _thumbnails
+    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
 
     per = [{"name": "a.jpg", "shift_agree": 4, "shift_pairs": 5, "shift_mean": 0.8, "flip": 0.0, "top1": 3},
            {"name": "b.jpg", "shift_agree": 5, "shift_pairs": 5, "shift_mean": 1.0, "flip": 1.0, "top1": 7}]
@@ -357,7 +357,7 @@ def test_classifier_panel_and_thumbnails_per_reason():
 
 
 def test_thumbnails_for_continuous_metrics_never_say_changed():
-    from onnxsym.auditing import _thumbnails
+    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
 
     thumbs = _thumbnails(_FakeImages(), PER_COSINE)          # metric inferred: cosine (flat is set)
     assert [t["why"] for t in thumbs] == ["lowest"] * 4 and [t["rank"] for t in thumbs] == [1, 2, 3, 4]

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from onnxsym.errors import InputError
-from onnxsym.images import (PRESETS, Normalizer, input_spec, load_images, resize_center_square)
+from onnxsym.consistency.images import load_images
+from onnxsym.consistency.preprocess import PRESETS, Normalizer, input_spec, resize_center_square
 
 
 def arg(name, shape, type_="tensor(float)"):
@@ -27,7 +28,7 @@ def test_nhwc_fixed_batch_uint8():
 
 
 def test_symbolic_size_needs_input_size():
-    with pytest.raises(InputError, match="--input-size"):
+    with pytest.raises(InputError, match="input_size"):
         input_spec([arg("x", ["N", 3, "H", "W"])])
     s = input_spec([arg("x", ["N", 3, "H", "W"])], input_size="160x192")
     assert (s.height, s.width, s.size_from) == (160, 192, "--input-size")
@@ -132,14 +133,14 @@ def test_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
     ("F", np.array([[-1.0, 0.0, 1000.0]], np.float32), [0, 0, 255]),      # own range
 ])
 def test_wide_modes_to_8_bit(mode, arr, want):
-    from onnxsym.images import _to_8bit
+    from onnxsym.consistency.images import _to_8bit
 
     out = _to_8bit(arr, mode)
     assert out.dtype == np.uint8 and out[0].tolist() == want
 
 
 def test_float_image_decodes():
-    from onnxsym import images
+    from onnxsym.consistency import images
 
     f = (np.linspace(0, 1, 30 * 20).reshape(20, 30)).astype(np.float32)
     got = images._rgb_array(Image.fromarray(f))  # a PIL image in mode F, as a TIFF decoder gives
@@ -193,7 +194,7 @@ def test_resize_center_square():
 
 
 def test_needs_upscale_matches_what_resize_center_square_does():
-    from onnxsym.images import needs_upscale
+    from onnxsym.consistency.preprocess import needs_upscale
 
     assert not needs_upscale((256, 384, 3), (256, 256))   # the shipped photos at 224: exact fit
     assert needs_upscale((255, 384, 3), (256, 256))

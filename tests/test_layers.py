@@ -6,9 +6,9 @@ from onnx import TensorProto, helper as h, numpy_helper as nh
 
 import naive
 from graphs import conv_model, init, save, weight
-from onnxsym.layers import find_conv_layers
-from onnxsym.loading import load_model
-from onnxsym.weights import analyze_weights
+from onnxsym.weights.layers import find_conv_layers
+from onnxsym.model.loading import load_model
+from onnxsym import analyze_weights
 
 W = weight()
 S_REF = naive.symmetry(naive.mean_kernel(W))[0]

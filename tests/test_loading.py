@@ -1,4 +1,4 @@
-"""Tests for onnxsym.loading: the safe, low-memory model loader.
+"""Tests for onnxsym.model.loading: the safe, low-memory model loader.
 
 ``onnx.load`` + ``onnx.numpy_helper.to_array`` are the independent reference throughout.
 """
@@ -20,7 +20,7 @@ from onnx import TensorProto as TP
 from onnx import helper, numpy_helper
 
 from onnxsym.errors import ModelError
-from onnxsym.loading import STRIP_THRESHOLD, LoadedModel, iter_tensors, load_model
+from onnxsym.model.loading import STRIP_THRESHOLD, LoadedModel, iter_tensors, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -597,7 +597,7 @@ def test_accepts_str_and_pathlike(tmp_path):
 # ----------------------------------------------------------------------------------------------
 _MEMORY_CHILD = textwrap.dedent("""
     import resource, sys, psutil
-    from onnxsym.loading import load_model
+    from onnxsym.model.loading import load_model
 
     def peak():
         # VmHWM: ru_maxrss would include the parent's peak, which survives fork + exec on Linux

@@ -17,8 +17,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from onnxsym.cli import main
 from onnxsym.errors import InputError
-from onnxsym.padding import analyze_padding, axis_geometry
-from onnxsym.shapes import parse_shape
+from onnxsym import analyze_padding
+from onnxsym.padding import axis_geometry
+from onnxsym.parsing import parse_shape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MOBILENET = os.path.join(ROOT, "models", "mobilenet_v2.onnx")
@@ -329,8 +330,8 @@ def test_layout_unknown_asks_for_it():
     rep = analyze_padding(m)
     assert rep.input["layout"] is None
     assert _row(rep).direction == "top-left"  # the arithmetic itself still works
-    assert rep.suggestions is None and any("--layout" in n for n in rep.notes)
-    with pytest.raises(InputError, match="--layout"):
+    assert rep.suggestions is None and any("layout=" in n for n in rep.notes)  # the library names parameters
+    with pytest.raises(InputError, match="layout="):
         analyze_padding(m, "32x32")
     rep = analyze_padding(m, "32x32", layout="NHWC")
     assert rep.suggestions is not None
@@ -340,7 +341,7 @@ def test_symbolic_dims_need_a_shape():
     m = conv_model(["N", 3, "H", "W"], [3, 3], [2, 2], pads=[1] * 4)
     rep = analyze_padding(m)
     r = _row(rep)
-    assert r.status == "unknown" and "--input-shape" in r.reason
+    assert r.status == "unknown" and "input_shape" in r.reason
     assert rep.input["shape"] == [1, 3, None, None]
     assert "input size unknown" in rep.summary_line and rep.suggestions is None
     rep = analyze_padding(m, "2x3x224x224")
@@ -353,13 +354,17 @@ def test_function_body_layers_are_listed_with_reason():
                               [helper.make_node("Conv", ["a", "b"], ["c"], kernel_shape=[3, 3], strides=[2, 2],
                                                 pads=[1, 1, 1, 1])],
                               [helper.make_opsetid("", 19)])
-    m = _model([helper.make_node("F", ["x", "w"], ["y"], domain="local", name="call")],
+    m = _model([helper.make_node("Conv", ["x", "w"], ["y"], name="main_conv", kernel_shape=[3, 3])],
                [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])], [_w("w", 4, 3, 3, 3)],
                functions=[fn])
     m.opset_import.append(helper.make_opsetid("local", 1))
-    rep = analyze_padding(m)
-    assert len(rep.layers) == 1 and rep.layers[0].status == "unknown"
-    assert "function" in rep.layers[0].reason
+    rep = analyze_padding(m)  # a function nobody calls is not inlined: its conv has no size
+    body = [r for r in rep.layers if r.path.startswith("function:")]
+    assert len(rep.layers) == 2 and len(body) == 1 and body[0].status == "unknown"
+    assert "function" in body[0].reason
+    m.graph.node[0].CopyFrom(helper.make_node("F", ["x", "w"], ["y"], domain="local", name="call"))
+    rep = analyze_padding(m)  # called: inlined in memory, like a model read from a file
+    assert len(rep.layers) == 1 and rep.layers[0].status == "ok" and rep.layers[0].uneven
 
 
 def test_subgraph_layers_get_sizes():
@@ -814,7 +819,7 @@ def test_unknown_input_size_is_said_once():
     rep = analyze_padding(m)
     text = to_table(rep)
     assert "unknown:" not in text and text.count("give --input-shape") <= 2
-    assert "e.g. --input-shape 1x3x224x224" in text
+    assert "e.g. input_shape='1x3x224x224'" in text
     assert rep.input["example_shape"] == "1x3x224x224"
     assert all(len(ln) <= 110 for ln in text.splitlines())
     assert all(r.reason.startswith("input size unknown") for r in rep.layers)
@@ -850,7 +855,7 @@ def test_mobilenet_table_is_compact_and_headed():
     lines = res.output.splitlines()
     assert lines[0] == "Padding at 224×224 (input 'input', NCHW)"
     assert max(len(ln) for ln in lines) <= 112
-    assert "features.1/conv.0.0/Conv" in res.output and "/features/features.1" not in res.output
+    assert "features.1/conv.0.0 " in res.output and "/features/features.1" not in res.output
     assert "3×3/2" in res.output and "224×224" in res.output
     assert "caveat: the model's input is fixed at 224×224: re-export it with a 225×225 (or dynamic) input" \
         in res.output
@@ -887,7 +892,7 @@ def test_deformconv_is_diagnosed_and_its_offsets_are_not_an_image(tmp_path):
     from onnx import TensorProto, helper as h
 
     from graphs import init, save, weight
-    from onnxsym.weights import analyze_weights
+    from onnxsym import analyze_weights
 
     x = h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
     off = h.make_tensor_value_info("off", TensorProto.FLOAT, [1, 18, 4, 4])

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from onnxsym.weights import analyze_weights
+from onnxsym import analyze_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "models", "mobilenet_v2.onnx")

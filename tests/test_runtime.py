@@ -6,7 +6,7 @@ import pytest
 
 import consistency_models as cm
 from onnxsym.errors import InputError, ModelError, RuntimeFailure
-from onnxsym.runtime import create_session, providers_for
+from onnxsym.consistency.runtime import create_session, providers_for
 
 ort = pytest.importorskip("onnxruntime")
 HAS_CUDA_EP = "CUDAExecutionProvider" in ort.get_available_providers()
@@ -82,6 +82,6 @@ def test_ir_too_new_is_lowered_in_memory_with_a_note(tmp_path):
 
 def test_loaded_model_is_accepted(tmp_path):
     p = cm.save(cm.gap_linear(), tmp_path / "m.onnx")
-    loading = pytest.importorskip("onnxsym.loading")
+    loading = pytest.importorskip("onnxsym.model.loading")
     rs = create_session(loading.load_model(p), "cpu")
     assert rs.provider == "cpu"

@@ -295,7 +295,7 @@ def test_huge_and_extreme_aspect_images_are_skipped_undecoded(tmp_path, model):
 def test_a_large_jpeg_is_decoded_at_reduced_scale(tmp_path):
     from PIL import Image
 
-    from onnxsym.images import load_images
+    from onnxsym.consistency.images import load_images
 
     arr = (np.indices((1600, 2400)).sum(axis=0) % 251).astype(np.uint8)
     Image.fromarray(np.stack([arr] * 3, -1)).save(tmp_path / "big.jpg", quality=90)
@@ -465,7 +465,7 @@ def test_a_kernel_far_larger_than_its_kernel_shape_is_unresolved_and_fast(tmp_pa
 
 
 def test_the_random_init_baseline_of_a_huge_kernel_is_budgeted():
-    from onnxsym.symmetry import BASELINE_MIN_DRAWS, gaussian_baseline
+    from onnxsym.weights.random_init import RANDOM_INIT_MIN_DRAWS as BASELINE_MIN_DRAWS, random_init as gaussian_baseline
 
     t0 = time.perf_counter()
     base = gaussian_baseline((1, 150000))

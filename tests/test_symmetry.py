@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 import naive
-from onnxsym.symmetry import gaussian_baseline, kernel_stats, skew_of, symmetry_terms, transforms_for
+from onnxsym.weights.random_init import random_init as gaussian_baseline
+from onnxsym.weights.symmetry import kernel_stats, skew_of, symmetry_terms, transforms_for
 
 
 @pytest.mark.parametrize("shape", [(8, 4, 3, 3), (5, 3, 5, 5), (4, 2, 7, 7), (6, 1, 1, 7), (3, 3, 3, 1),
@@ -112,8 +113,8 @@ def test_per_kernel_contrast_individual_vs_mean():
 @pytest.mark.parametrize("n", [7, 1000, 300_000])
 @pytest.mark.parametrize("select_min", [0, 1 << 40])  # histogram selection (numba) / np.partition
 def test_quartiles_match_numpy_for_small_and_large_layers(n, select_min, monkeypatch):
-    import onnxsym.symmetry as sym
-    from onnxsym.symmetry import _quantiles
+    import onnxsym.weights.symmetry as sym
+    from onnxsym.weights.symmetry import _quantiles
 
     monkeypatch.setattr(sym, "_SELECT_MIN", select_min)
     x = np.random.default_rng(n).random(n)
@@ -128,7 +129,7 @@ def test_quartiles_match_numpy_for_small_and_large_layers(n, select_min, monkeyp
 @pytest.mark.parametrize("shape", [(64, 32, 3, 3), (16, 8, 1, 1), (8, 4, 5, 5)])
 def test_every_code_path_gives_the_same_statistics(shape, monkeypatch):
     """Serial vs parallel per-kernel pass, numpy vs numba sums: sizes pick the path, not the result."""
-    import onnxsym.symmetry as sym
+    import onnxsym.weights.symmetry as sym
 
     w = (np.random.default_rng(7).standard_normal(shape) + 0.2).astype(np.float32)
     results = []

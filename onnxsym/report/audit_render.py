@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 
-from .text import compact_id, fmt, shorten, table
+from ..wording import is_cosine, param
+from .labels import layer_label
+from .text import fmt, table
 
 
 def to_json(report) -> str:
@@ -49,7 +51,7 @@ def to_table(report) -> str:
     rows = []
     for n, r in enumerate(w.layers):
         if r.status == "ok":
-            rows.append([n, shorten(compact_id(r.id), 40), "×".join(map(str, r.kernel_shape)),
+            rows.append([n, layer_label(r.id, r.op_type, width=40), "×".join(map(str, r.kernel_shape)),
                          "×".join(map(str, r.strides or [1])), fmt(r.symmetry),
                          f"{fmt(r.baseline.get('mean'))}±{fmt(r.baseline.get('sd'))}",
                          ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else ""])
@@ -62,16 +64,14 @@ def to_table(report) -> str:
     elif pad:
         out.append("padding: " + (pad.get("summary_line") or json.dumps(pad.get("summary"))))
     elif pad is None:
-        out.append("padding: not diagnosed (no static input size; give --input-shape)")
+        out.append(f"padding: not diagnosed (no static input size; give {param('input_shape')})")
     cons = d.get("consistency")
     if cons is None:
-        out.append("consistency: not run (--no-run)")
+        out.append("consistency: not run (data-free audit)")
     elif "error" in cons:
         out.append(f"consistency: failed: {cons['error']}")
     else:
-        from ..auditing import is_cosine
-
-        cosine = is_cosine(cons)
+        cosine = is_cosine(cons.get("metric"))
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
             ci = part.get("ci95") or [None, None]
@@ -95,7 +95,7 @@ def to_table(report) -> str:
         mark = "PASS" if g["passed"] else "FAIL"
         out.append(f"gate {mark} {g['name']}: {g['message']}")
     if not d["gates"]:
-        out.append("gates: none set (see --min-symmetry, --min-shift-consistency, ... or --config)")
+        out.append(f"gates: none set (see {param('min_symmetry')}, {param('min_shift_consistency')}, ... or {param('config')})")
     out.append(report.summary_line)
     return "\n".join(out)
 
@@ -109,7 +109,7 @@ def compare_table(deltas: dict, a: str, b: str) -> str:
     for r in deltas["layers"]:
         if r["symmetry_a"] is None and r["symmetry_b"] is None:
             continue
-        rows.append([shorten(compact_id(r["a"]), 34), shorten(compact_id(r["b"]), 34), "×".join(map(str, r["kernel_shape"] or [])),
+        rows.append([layer_label(r["a"], width=34), layer_label(r["b"], width=34), "×".join(map(str, r["kernel_shape"] or [])),
                      fmt(r["symmetry_a"]), fmt(r["symmetry_b"]),
                      "" if r["delta"] is None else f"{r['delta']:+.3f}"])
     out = [f"A: {a}", f"B: {b}",

@@ -1,107 +1,16 @@
-"""ConsistencyReport -> dict / JSON (schema ``onnxsym.consistency/1``) and a text table.
-
-JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fractions in [0, 1]):
-
-* ``schema``, ``model``, ``seed``, ``pairs_per_image``, ``batch_size``, ``images`` (images measured)
-* ``provider`` - the provider that actually ran ("cpu", "cuda"); ``providers`` (onnxruntime's
-  ``get_providers()``); ``provider_requested`` (auto|cuda|cpu); ``providers_requested``;
-  ``provider_fallback`` - null, or one line when CUDA was wanted but not obtained (with the reason)
-* ``input`` {name, layout, height, width, channels, dtype, batch, shape, size_from},
-  ``preprocessing`` {preset, description, channel_order}
-* ``metric`` - what every ``consistency`` number is: ``top1_agreement`` (a share of pairs / images,
-  shown as %), ``pixel_top1_agreement`` (mean share of agreeing output pixels, %) or
-  ``cosine_similarity`` (mean cosine in [-1, 1], NOT an agreement rate: shown as "cosine 0.14")
-* ``output`` {name, kind: classifier|spatial|vector, shape, softmax_applied, stride, comparison,
-  binary: null | "probability" (class = p > 0.5) | "logit" (class = value > 0) for one-score
-  outputs [B] / [B, 1], metric}
-* ``max_shift`` [rows, columns] - crop offsets are uniform in [0, max_shift) per axis (32 at
-  224x224, Zhang's protocol; scaled with the input: round(32 * S / 224) per axis);
-  ``max_shift_from`` "auto" | "max_shift" (given by the caller / --max-shift); ``base_size``
-  [rows, columns] the crops are cut from (input + max_shift); ``upscaled_images``: images smaller
-  than the base, upscaled before cropping
-* ``shift`` {consistency (null when nothing could be compared), pairs, images, ci95: [lo, hi] |
-  null, ci95_method, metric, mean_abs_delta_top1_prob, design_effect, offsets, max_shift,
-  excluded_pairs, excluded_images}; ``excluded_*``: cosine metrics only, comparisons of two flat
-  (near-zero / near-constant) outputs left out; ``pairs``/``images`` count what was compared;
-  ``mean_abs_delta_top1_prob`` (classifiers): the mean |change of the top-1 class's probability|
-  between the two crops of a pair (symmetrised over both crops' top-1), or between the centre
-  crop and its mirror for ``flip``
-* ``chance`` {value, metric, what, pairs, images, sampled, excluded_pairs} - the same metric
-  between centre crops of *different* images: the level a consistency number must clear to mean
-  anything (top-1: share of image pairs whose top-1 agrees, exact over all pairs; cosine / pixel
-  agreement: mean over all pairs of up to 256 images, ``sampled`` true when a seeded sample of the
-  images was used); ``value`` null with fewer than two images
-* ``flip`` {axis, consistency, images, ci95, ci95_method, metric, mean_abs_delta_top1_prob,
-  excluded_images}; ``flip_vertical`` the same or null
-* ``repeat`` {inputs, identical, max_abs_diff, agreement, ok}
-* ``image_source``, ``skipped`` [{name, reason}], ``per_image`` [{name, shift_agree, shift_pairs,
-  shift_mean, flip, flip_vertical, top1, shift_excluded, flat}] (``shift_mean``/``flip`` null when
-  left out)
-* ``timing`` {seconds, inputs_run, inputs_per_second}
-* ``notes`` [str], ``warnings`` [str]
-"""
+"""Renderers of a ConsistencyReport: JSON (``onnxsym.consistency/1``, the report's own
+:meth:`~onnxsym.consistency.results.ConsistencyReport.to_dict`) and a text table."""
 from __future__ import annotations
 
-from .. import __version__
+from ..wording import param
 
 import json
-import math
-from dataclasses import asdict
 
 from .text import table
 
 
-def _clean(x):
-    if isinstance(x, float):
-        return None if not math.isfinite(x) else round(x, 6)
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
-    return x
-
-
-def report_to_dict(r) -> dict:
-    d = {
-        "schema": r.schema,
-        "onnxsym_version": __version__,
-        "model": r.model,
-        "provider": r.provider,
-        "providers": list(r.providers),
-        "provider_requested": r.provider_requested,
-        "providers_requested": list(r.providers_requested),
-        "provider_fallback": r.provider_fallback,
-        "seed": r.seed,
-        "pairs_per_image": r.pairs_per_image,
-        "batch_size": r.batch_size,
-        "images": r.images,
-        "metric": r.output.metric or None,
-        "max_shift": list(r.max_shift),
-        "max_shift_from": r.max_shift_from,
-        "base_size": list(r.base_size) if r.base_size else None,
-        "upscaled_images": r.upscaled_images,
-        "image_source": r.image_source,
-        "input": {k: v for k, v in asdict(r.input).items() if k != "notes"},
-        "preprocessing": {"preset": r.preset, "description": r.preset_description,
-                          "channel_order": r.channel_order},
-        "output": asdict(r.output),
-        "shift": asdict(r.shift),
-        "flip": asdict(r.flip),
-        "flip_vertical": asdict(r.flip_vertical) if r.flip_vertical else None,
-        "chance": asdict(r.chance) if r.chance else None,
-        "repeat": asdict(r.repeat) if r.repeat else None,
-        "skipped": [{"name": n, "reason": why} for n, why in r.skipped],
-        "per_image": [asdict(p) for p in r.per_image],
-        "timing": {"seconds": r.seconds, "inputs_run": r.inputs_run,
-                   "inputs_per_second": r.inputs_per_second},
-        "notes": list(r.notes),
-        "warnings": list(r.warnings),
-    }
-    return _clean(d)
-
-
 def to_json(r) -> str:
-    return json.dumps(report_to_dict(r), indent=1, ensure_ascii=False)
+    return json.dumps(r.to_dict(), indent=1, ensure_ascii=False)
 
 
 def _cosine_metric(r) -> bool:
@@ -192,7 +101,7 @@ def to_table(r) -> str:
     my, mx = r.max_shift
     rng = f"[0, {my}) per axis" if my == mx else f"[0, {my}) rows and [0, {mx}) columns"
     how = ("scaled with the input: round(32 · S / 224) per axis, Zhang's 32 at 224"
-           if r.max_shift_from == "auto" else "set by --max-shift")
+           if r.max_shift_from == "auto" else f"set by {param('max_shift')}")
     base = f"; crops of the {r.base_size[0]}x{r.base_size[1]} base" if r.base_size else ""
     tail = ["", f"shift: {r.shift.metric}; offsets uniform in {rng} ({how}{base}), drawn per image "
                 "with numpy default_rng([seed, image_index])."]

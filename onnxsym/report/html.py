@@ -27,9 +27,13 @@ rank?}] (top level, or inside ``consistency``; ``why`` shift | flip | lowest). I
 """
 from __future__ import annotations
 
+from ..wording import param
+
 import html as _html
 import math
 import os
+
+from .labels import layer_label
 
 __all__ = ["render_html", "diverging_color", "BLUE_END", "RED_END", "WHITE"]
 
@@ -92,25 +96,6 @@ def diverging_color(value, limit) -> str:
     a = abs(t)
     rgb = _lerp(WHITE, mid, a * 2) if a <= 0.5 else _lerp(mid, end, (a - 0.5) * 2)
     return _hex(rgb)
-
-
-def _short_id(layer_id, op_type="", width=26) -> str:
-    """A compact label for an exporter path like ``/features/features.1/conv/conv.0/conv.0.0/Conv``.
-
-    Drops the trailing op name and every path segment that is a prefix of the next one
-    (``features`` before ``features.1``), then cuts the middle to ``width`` characters.
-    """
-    s = str(layer_id)
-    parts = [p for p in s.split("/") if p]
-    if len(parts) > 1 and op_type and parts[-1].lower() == str(op_type).split(".")[-1].lower():
-        parts = parts[:-1]
-    kept = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p))]
-    s = "/".join(kept) or s
-    if len(s) > width:
-        keep = width - 1
-        head = keep // 3
-        s = s[:head] + "…" + s[len(s) - (keep - head):]
-    return s
 
 
 def _dims(x) -> str:
@@ -511,7 +496,7 @@ def _kernel_grid(weights, pads) -> str:
             f'<figcaption><div class="srow"><span class="S {scls}">S {_num(sym)}</span>'
             f'{_arrow_svg(L.get("skew"))}</div>'
             f'<div class="base">rand {_num(base.get("mean"), 2)}±{_num(base.get("sd"), 2)}</div>'
-            f'<div class="lid" title="{_e(lid)}">{_e(_short_id(lid, op)).replace("/", "/<wbr>")}</div>'
+            f'<div class="lid" title="{_e(lid)}">{_e(layer_label(lid, op, 26)).replace("/", "/<wbr>")}</div>'
             f'<div class="shape">{_e(op)} {_e(_dims(ks))}</div>'
             f'{f"<div class=note>{_e(note)}</div>" if note else ""}{pad_note}</figcaption></figure>')
     head = ('<section id="kernels"><h2>Mean kernels</h2>'
@@ -676,7 +661,7 @@ def _suggestions_html(sugg) -> str:
     sizes = sugg.get("sizes") or []
     if shapes:
         items.append("<li>even at every strided layer: " + ", ".join(
-            f"<code>--input-shape {_e(x)}</code>" for x in shapes[:6]) + "</li>")
+            f"<code>{_e(param('input_shape', x))}</code>" for x in shapes[:6]) + "</li>")
     elif sizes:
         items.append("<li>even at every strided layer: " + _e(", ".join(_dims(x) for x in sizes[:6])) + "</li>")
     if isinstance(sugg.get("per_axis"), dict) and sugg["per_axis"]:
@@ -748,7 +733,7 @@ def _padding_panel(padding, weights) -> str:
             kern = r.get("kernel", r.get("kernel_shape", wl.get("kernel_shape")))
             trs.append(
                 f'<tr{cls}><td>{_e("#" + str(index[rid]) if rid in index else "")}</td>'
-                f'<td class="mono" title="{_e(rid)}">{_e(_short_id(rid, r.get("op_type", ""), 34))}</td>'
+                f'<td class="mono" title="{_e(rid)}">{_e(layer_label(rid, r.get("op_type", ""), 34))}</td>'
                 f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(r.get("input_size")))}</td>'
                 f'<td>{_e(_dims(kern))}</td><td>{_e(_stride_text(r))}</td>{side_cells}'
                 f'<td>{pad_t}</td><td class="skewc">{_arrow_svg(skew, 16)} {_e(_skew_words(skew))}</td>'
@@ -927,8 +912,8 @@ def _per_image_table(per, metric, chance) -> str:
 def _consistency_panel(c, thumbs) -> str:
     head = '<section id="consistency"><h2>Shift and flip consistency</h2>'
     if c is None:
-        return head + ('<p class="empty">Not measured (data-free audit): run without '
-                       '<code>--no-run</code> to classify shifted and mirrored images.</p></section>')
+        return head + ('<p class="empty">Not measured (data-free audit): '
+                       f'<code>{_e(param("run", True))}</code> to classify shifted and mirrored images.</p></section>')
     if not isinstance(c, dict):
         return head + f'<div class="error">{_e(c)}</div></section>'
     if c.get("error"):
@@ -973,7 +958,7 @@ def _consistency_panel(c, thumbs) -> str:
         base = c.get("base_size")
         if isinstance(ms, (list, tuple)) and len(ms) == 2:
             how = ("scaled with the input, round(32·S/224) per axis (Zhang: 32 at 224)"
-                   if c.get("max_shift_from") == "auto" else "set by --max-shift")
+                   if c.get("max_shift_from") == "auto" else f"set by {param('max_shift')}")
             size = (f"{ms[0]} px per axis" if ms[0] == ms[1] else
                     f"{ms[0]} px vertically, {ms[1]} px horizontally")
             facts.append(("max shift", f"{size} ({how})"

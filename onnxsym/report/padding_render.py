@@ -3,14 +3,16 @@
 ``to_table(report)`` lists every conv and pool; ``to_table(report, strided_only=True)`` (also
 ``strided_table(report)``) only the strided and the uneven ones, the compact form for the
 weights command. Both fit about 110 columns: layer ids are the compact ids of the weights table
-(:func:`onnxsym.report.text.compact_id`), sizes are written ``224×224``.
+(:func:`onnxsym.report.labels.layer_label`), sizes are written ``224×224``.
 """
 from __future__ import annotations
+
+from ..wording import param
 
 import json
 import textwrap
 
-from .text import compact_id, shorten
+from .labels import layer_label
 
 LAYER_WIDTH = 32
 WIDTH = 110  # prose lines (summary, suggestions, notes) are wrapped at this width
@@ -53,7 +55,7 @@ def _pads(r) -> str:
 
 
 def _layer(r) -> str:
-    return shorten(compact_id(r.id), LAYER_WIDTH)
+    return layer_label(r.id, r.op_type, width=LAYER_WIDTH)
 
 
 def _op(r) -> str:
@@ -99,10 +101,10 @@ def _static_rows(report, rows) -> list:
     lines = []
     n = len(report.layers)
     if not strided:
-        lines.append(f"{n} conv/pool layers, none strided: sizes unknown until --input-shape is given")
+        lines.append(f"{n} conv/pool layers, none strided: sizes unknown until {param('input_shape')} is given")
         return lines
-    lines.append(f"{n} conv/pool layers; the {len(strided)} strided ones (sizes unknown until --input-shape "
-                 "is given):")
+    lines.append(f"{n} conv/pool layers; the {len(strided)} strided ones (sizes unknown until "
+                 f"{param('input_shape')} is given):")
     table = [["#", "layer", "op", "k/s", "pads"]]
     for k, r in strided:
         table.append([str(k), _layer(r), _op(r), _ks(r), _pads(r)])

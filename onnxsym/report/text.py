@@ -13,24 +13,6 @@ def fmt(x, nd=3, none="—"):
     return str(x)
 
 
-def compact_id(node_id: str) -> str:
-    """Drop path parts that the next part repeats, as exporters write them:
-    ``/features/features.7/conv/conv.1/conv.1.0/Conv`` → ``features.7/conv.1.0/Conv``."""
-    parts = [p for p in str(node_id).split("/") if p]
-    keep = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
-    return "/".join(keep) if keep else str(node_id)
-
-
-def shorten(text: str, width: int) -> str:
-    """Cut the middle of ``text`` so it fits ``width`` characters."""
-    text = str(text)
-    if len(text) <= width:
-        return text
-    keep = width - 1
-    head = keep // 3
-    return text[:head] + "…" + text[len(text) - (keep - head):]
-
-
 def table(headers, rows, align=None) -> str:
     """An aligned text table; ``align`` is a string of 'l'/'r' per column."""
     rows = [[("" if c is None else clean(c)) for c in row] for row in rows]

@@ -6,8 +6,9 @@ import io
 import json
 import textwrap
 
-from ..symmetry import TERMS_2D
-from .text import compact_id, fmt, shorten, table
+from ..weights.symmetry import TERMS_2D
+from .labels import layer_label
+from .text import fmt, table
 
 
 def to_json(report) -> str:
@@ -57,7 +58,7 @@ def to_table(report, width: int = 34) -> str:
         base = r.baseline
         pk = r.per_kernel
         rows.append([
-            n, shorten(compact_id(r.id), width), *([r.op_type.split(".")[-1]] if show_op else []), _kernel(r),
+            n, layer_label(r.id, r.op_type, width=width), *([r.op_type.split(".")[-1]] if show_op else []), _kernel(r),
             _stride(r), ("dw" if r.depthwise else str(r.group)),
             fmt(r.symmetry),
             f"{fmt(base.get('mean'), 2)}±{fmt(base.get('sd'), 2)}" if base else "",
@@ -87,7 +88,7 @@ def to_table(report, width: int = 34) -> str:
         out.append(f"unresolved: {r.id}: {r.reason}")
     if s.least_symmetric:
         out.append("least symmetric: " + ", ".join(
-            f"{shorten(compact_id(x['id']), 36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
+            f"{layer_label(x['id'], width=36)} S={fmt(x['symmetry'])}" for x in s.least_symmetric[:3]))
     out.extend(textwrap.wrap(
         "k: kernel, s: stride, g: group (dw = depthwise); S: symmetry of the mean kernel, 1 = invariant "
         "under every flip/rotation of its grid; random S: mean±sd for i.i.d. Gaussian kernels of that "

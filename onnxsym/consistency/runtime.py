@@ -27,7 +27,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError, ModelError, RuntimeFailure
+from ..errors import InputError, ModelError, RuntimeFailure
+from ..wording import param
 
 PROVIDERS = ("auto", "cuda", "cpu")
 _SHORT = {"CUDAExecutionProvider": "cuda", "CPUExecutionProvider": "cpu",
@@ -157,15 +158,20 @@ def _model_source(model):
     """Return (what onnxruntime.InferenceSession takes, a label, an onnx.ModelProto loader)."""
     import onnx
 
-    if hasattr(model, "model") and hasattr(model, "path"):  # onnxsym.loading.LoadedModel
+    from ..model.loading import IN_MEMORY, LoadedModel
+
+    if isinstance(model, LoadedModel):
         # Its proto is stripped (weights are external references into the file): give onnxruntime
-        # the file itself.
+        # the file itself, or the bytes the model was given as.
+        if model.path is None:
+            data = bytes(model.serialized)
+            return data, IN_MEMORY, (lambda: onnx.load_from_string(data))
         model = model.path
     if isinstance(model, onnx.ModelProto):
-        return model.SerializeToString(), "<in-memory model>", (lambda: model)
+        return model.SerializeToString(), IN_MEMORY, (lambda: model)
     if isinstance(model, (bytes, bytearray)):
         data = bytes(model)
-        return data, "<in-memory model>", (lambda: onnx.load_from_string(data))
+        return data, IN_MEMORY, (lambda: onnx.load_from_string(data))
     path = Path(model)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
@@ -203,7 +209,7 @@ def providers_for(requested: str) -> list[str]:
     if requested == "cuda":
         if "CUDAExecutionProvider" not in available:
             raise RuntimeFailure(
-                f"--provider cuda: this onnxruntime ({ort.__version__}) has no CUDA provider "
+                f"{param('provider', 'cuda')}: this onnxruntime ({ort.__version__}) has no CUDA provider "
                 "(install onnxruntime-gpu)")
         return ["CUDAExecutionProvider"]
     if "CUDAExecutionProvider" in available:
@@ -267,8 +273,8 @@ def create_session(model, provider: str = "auto", *, threads: int | None = None)
     if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" not in obtained:
         reason = _cuda_reason(log)
         if requested == "cuda":
-            raise RuntimeFailure(f"--provider cuda: onnxruntime could not use CUDA: {reason}")
-        fallback = (f"CUDA was requested (--provider auto) but onnxruntime runs on the CPU: {reason}")
+            raise RuntimeFailure(f"{param('provider', 'cuda')}: onnxruntime could not use CUDA: {reason}")
+        fallback = (f"CUDA was requested ({param('provider', 'auto')}) but onnxruntime runs on the CPU: {reason}")
     elif requested == "auto" and "CUDAExecutionProvider" not in wanted:
         notes.append(f"this onnxruntime ({ort.__version__}) has no CUDA provider; running on the CPU")
     return RuntimeSession(session=sess, requested=requested, providers_requested=wanted,

@@ -33,12 +33,13 @@ import numpy as np
 import onnx
 from google.protobuf.message import DecodeError
 
-from .errors import ModelError
-from .files import open_regular
+from ..errors import ModelError
+from ..files import open_regular
 
-__all__ = ["LoadedModel", "load_model", "iter_tensors", "STRIP_THRESHOLD", "TensorTooLarge",
+__all__ = ["LoadedModel", "load_model", "load_model_bytes", "iter_tensors", "IN_MEMORY", "STRIP_THRESHOLD", "TensorTooLarge",
            "MAX_DENSE_BYTES", "MAX_INLINED_NODES", "MAX_CALL_DEPTH"]
 
+IN_MEMORY = "<in-memory model>"   # what messages and reports call a model given as bytes
 #: ``raw_data`` payloads at least this large are left in the file and served from the mapping.
 STRIP_THRESHOLD = 1024
 #: a sparse tensor is densified only when its dense form takes at most this many bytes
@@ -100,7 +101,29 @@ def _entry(key: str, value: str) -> bytes:
     return b"\x6a" + _varint_bytes(len(body)) + body  # field 13, wire type 2
 
 
+class _BufferFile:
+    """The two reads the stripper makes (``pread``-like and ``readinto``), over bytes in memory."""
+
+    def __init__(self, data):
+        self.data = memoryview(data)
+        self.pos = 0
+
+    def seek(self, offset: int) -> None:
+        self.pos = offset
+
+    def readinto(self, view) -> int:
+        n = max(0, min(len(view), len(self.data) - self.pos))
+        view[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+    def close(self) -> None:
+        pass
+
+
 def _pread(f, n: int, offset: int) -> bytes:
+    if isinstance(f, _BufferFile):
+        return bytes(f.data[offset:offset + n])
     if hasattr(os, "pread"):
         return os.pread(f.fileno(), n, offset)
     f.seek(offset)  # pragma: no cover - Windows
@@ -463,17 +486,18 @@ class LoadedModel:
     ``np.require(a, requirements="A")`` if a kernel needs aligned data).
     """
 
-    path: Path
+    path: Path | None                    # None for a model given as bytes (see ``label``)
     model: onnx.ModelProto
     size_bytes: int
     external_bytes: int
-    base_dir: Path = field(repr=False)
+    base_dir: Path | None = field(repr=False)
     _mm: object = field(repr=False, default=None)
     _embedded: frozenset = field(repr=False, default=frozenset())
     _self_location: str = field(repr=False, default="")
     _external_files: dict = field(repr=False, default_factory=dict)  # resolved path -> size
     _maps: dict = field(repr=False, default_factory=dict)  # resolved path -> mmap
     _sha256: str | None = field(repr=False, default=None)
+    _bytes: object = field(repr=False, default=None)   # the serialised model, when given as bytes
     file_model: onnx.ModelProto | None = field(repr=False, default=None)  # the graph as in the file
     inlined_calls: int = 0   # calls of model-local functions inlined into ``model`` (see load_model)
     notes: list = field(default_factory=list)
@@ -493,8 +517,25 @@ class LoadedModel:
         """The external data files the model references (resolved, inside ``base_dir``)."""
         return sorted(self._external_files)
 
+    @property
+    def name(self) -> str:
+        """The file's name, or ``<in-memory model>``: how messages name the model."""
+        return self.path.name if self.path is not None else IN_MEMORY
+
+    @property
+    def label(self) -> str:
+        """The file's path, or ``<in-memory model>``: how reports name the model."""
+        return str(self.path) if self.path is not None else IN_MEMORY
+
+    @property
+    def serialized(self):
+        """The serialised model when it was given as bytes (None for a file)."""
+        return self._bytes
+
     def sha256(self) -> str:
-        """Hex SHA-256 of the ``.onnx`` file (streamed, computed once)."""
+        """Hex SHA-256 of the ``.onnx`` file or of the bytes given (streamed, computed once)."""
+        if self._sha256 is None and self._bytes is not None:
+            self._sha256 = hashlib.sha256(self._bytes).hexdigest()
         if self._sha256 is None:
             h = hashlib.sha256()
             try:
@@ -545,7 +586,7 @@ class LoadedModel:
         return f"tensor '{tensor.name}'" if tensor.name else "an unnamed tensor"
 
     def _fail(self, tensor: onnx.TensorProto, what: str) -> ModelError:
-        return ModelError(f"{self.path.name}: {self._tname(tensor)}: {what}")
+        return ModelError(f"{self.name}: {self._tname(tensor)}: {what}")
 
     def _external_ref(self, tensor: onnx.TensorProto) -> _ExternalRef:
         """Validate a real external-data reference (confined to ``base_dir``, within the file)."""
@@ -557,6 +598,9 @@ class LoadedModel:
         location = entries.get("location")
         if not location:
             raise self._fail(tensor, "external data has no location")
+        if self.base_dir is None:
+            raise self._fail(tensor, f"refers to the external data file '{location}', but a model given as "
+                                     "bytes has no folder to find it in; give the model's path")
         file = _resolve_location(self.base_dir, location, lambda m: self._fail(tensor, m))
         size = self._external_files.get(file)
         if size is None:
@@ -604,7 +648,7 @@ class LoadedModel:
         if advice is None:
             return
         for mm in [self._mm, *self._maps.values()]:
-            if mm is None:
+            if not isinstance(mm, mmap.mmap):  # None, or the bytes of an in-memory model
                 continue
             try:
                 mm.madvise(advice)
@@ -761,7 +805,7 @@ class LoadedModel:
         ``max_bytes`` (a few stored values can declare a shape of terabytes)."""
         dims = tuple(int(d) for d in sparse.dims)
         name = sparse.values.name or sparse.indices.name
-        where = f"{self.path.name}: sparse tensor '{name}'" if name else f"{self.path.name}: a sparse tensor"
+        where = f"{self.name}: sparse tensor '{name}'" if name else f"{self.name}: a sparse tensor"
         if any(d < 0 for d in dims):
             raise ModelError(f"{where}: negative dimension in shape {list(dims)}")
         if len(dims) > MAX_RANK:
@@ -966,18 +1010,14 @@ def _iter_called(graph, local):
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
-    """Open an ONNX model read-only; see the module docstring. Raises :class:`ModelError`."""
+    """Open an ONNX model file read-only; see the module docstring. Raises :class:`ModelError`."""
     given = Path(os.fspath(path))
     name = given.name or str(given)
     fd, st = open_regular(given, "model file", ModelError)
     f = os.fdopen(fd, "rb", buffering=0)
-    size = st.st_size
-    if size == 0:
+    if st.st_size == 0:
         f.close()
         raise ModelError(f"{name} is empty, not an ONNX model")
-
-    base_dir = Path(os.path.abspath(given)).parent
-    resolved = Path(os.path.realpath(given))
     mm = None
     ok = False
     try:
@@ -985,58 +1025,8 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
             mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:
             raise ModelError(f"cannot map model file {given}: {getattr(e, 'strerror', None) or e}") from None
-        stripper = _Stripper(f, size, given.name, STRIP_THRESHOLD)
-        try:
-            stripped = stripper.strip()
-        except _WireError as e:
-            head = _pread(f, 256, 0)
-            if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
-                raise ModelError(f"{name} is not an ONNX model (it looks like a text file)") from None
-            raise ModelError(f"{name} is not a valid ONNX model (truncated or corrupt: {e})") from None
-        except RecursionError:
-            raise ModelError(f"{name} is not a valid ONNX model (messages nested too deeply)") from None
-        except IndexError:  # the file shrank while it was read
-            raise ModelError(f"{name} changed while it was being read") from None
-        except OSError as e:
-            raise ModelError(f"cannot read model file {given}: {e.strerror or e}") from None
-        model = onnx.ModelProto()
-        try:
-            model.ParseFromString(stripped)
-        except (DecodeError, RuntimeError, ValueError) as e:
-            raise ModelError(f"{name} is not a valid ONNX model (protobuf parse failed: {e})") from None
-        # Our own references account for n serialised "location" keys; only when the stripped
-        # bytes hold more can the model reference real external data (checked eagerly below).
-        # A reference without a location is caught when its tensor is read.
-        may_have_external = stripped.count(b"\x0a\x08location") > len(stripper.embedded)
-        del stripped
-        if not model.HasField("graph"):
-            raise ModelError(f"{name} is not an ONNX model (it has no graph)")
-        bad_text = _first_non_utf8(model)
-        if bad_text:
-            raise ModelError(f"{name} is not a valid ONNX model: {bad_text} is not UTF-8 text "
-                             "(ONNX names and strings must be)")
-        if model.ir_version <= 0:
-            raise ModelError(f"{name} is not an ONNX model (it has no IR version)")
-        if model.ir_version >= 3 and not len(model.opset_import):
-            raise ModelError(f"{name} is not an ONNX model (it imports no opset)")
-
-        analysed, calls, note = _inline_local_functions(model)
-
-        loaded = LoadedModel(
-            path=resolved,
-            model=analysed,
-            file_model=model,
-            inlined_calls=calls,
-            notes=[note] if note else [],
-            size_bytes=size,
-            external_bytes=0,
-            base_dir=base_dir,
-            _mm=mm,
-            _embedded=frozenset(stripper.embedded),
-            _self_location=given.name,
-        )
-        if may_have_external:
-            loaded._check_external()
+        loaded = _open(f, st.st_size, mm, name=name, location=given.name,
+                       path=Path(os.path.realpath(given)), base_dir=Path(os.path.abspath(given)).parent)
         ok = True
         return loaded
     finally:
@@ -1046,3 +1036,60 @@ def load_model(path: str | os.PathLike) -> LoadedModel:
                 mm.close()
             except BufferError:  # pragma: no cover - a view is still alive somewhere
                 pass
+
+
+def load_model_bytes(data: bytes, label: str = IN_MEMORY) -> LoadedModel:
+    """Open a serialised ONNX model held in memory (the bytes are kept, not copied). An
+    in-memory model has no folder, so it may not reference external data."""
+    if not len(data):
+        raise ModelError(f"{label} is empty, not an ONNX model")
+    return _open(_BufferFile(data), len(data), data, name=label, location="", path=None, base_dir=None)
+
+
+def _open(f, size: int, mm, *, name: str, location: str, path, base_dir) -> LoadedModel:
+    """The loader's work once the bytes are reachable through ``f`` (reads) and ``mm`` (views)."""
+    stripper = _Stripper(f, size, location or "__onnxsym_in_memory__", STRIP_THRESHOLD)
+    try:
+        stripped = stripper.strip()
+    except _WireError as e:
+        head = _pread(f, 256, 0)
+        if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+            raise ModelError(f"{name} is not an ONNX model (it looks like a text file)") from None
+        raise ModelError(f"{name} is not a valid ONNX model (truncated or corrupt: {e})") from None
+    except RecursionError:
+        raise ModelError(f"{name} is not a valid ONNX model (messages nested too deeply)") from None
+    except IndexError:  # the file shrank while it was read
+        raise ModelError(f"{name} changed while it was being read") from None
+    except OSError as e:
+        raise ModelError(f"cannot read model file {name}: {e.strerror or e}") from None
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(stripped)
+    except (DecodeError, RuntimeError, ValueError) as e:
+        raise ModelError(f"{name} is not a valid ONNX model (protobuf parse failed: {e})") from None
+    # Our own references account for n serialised "location" keys; only when the stripped
+    # bytes hold more can the model reference real external data (checked eagerly below).
+    # A reference without a location is caught when its tensor is read.
+    may_have_external = stripped.count(b"\x0a\x08location") > len(stripper.embedded)
+    del stripped
+    if not model.HasField("graph"):
+        raise ModelError(f"{name} is not an ONNX model (it has no graph)")
+    bad_text = _first_non_utf8(model)
+    if bad_text:
+        raise ModelError(f"{name} is not a valid ONNX model: {bad_text} is not UTF-8 text "
+                         "(ONNX names and strings must be)")
+    if model.ir_version <= 0:
+        raise ModelError(f"{name} is not an ONNX model (it has no IR version)")
+    if model.ir_version >= 3 and not len(model.opset_import):
+        raise ModelError(f"{name} is not an ONNX model (it imports no opset)")
+
+    analysed, calls, note = _inline_local_functions(model)
+    loaded = LoadedModel(
+        path=path, model=analysed, file_model=model, inlined_calls=calls, notes=[note] if note else [],
+        size_bytes=size, external_bytes=0, base_dir=base_dir, _mm=mm,
+        _embedded=frozenset(stripper.embedded), _self_location=location or "__onnxsym_in_memory__",
+        _bytes=None if path is not None else mm,
+    )
+    if may_have_external:
+        loaded._check_external()
+    return loaded

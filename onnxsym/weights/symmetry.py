@@ -15,11 +15,9 @@ grids alike. Definitions (see the README, "What the numbers mean"):
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 from numba import njit, prange
@@ -122,26 +120,6 @@ def _mean_and_norms(w, out_mean, out_sq_norms):
     for j in range(p):
         out_mean[j] /= m
     return bad
-
-
-@njit(cache=True, nogil=True)
-def _terms_one(k, perms, out):
-    """d_T of one kernel ``k`` (length P) for each permutation; returns ||k||."""
-    p = k.shape[0]
-    sq = 0.0
-    for j in range(p):
-        sq += k[j] * k[j]
-    norm = math.sqrt(sq)
-    for t in range(perms.shape[0]):
-        acc = 0.0
-        if norm > 0.0:
-            for j in range(p):
-                diff = k[perms[t, j]] - k[j]
-                acc += diff * diff
-            out[t] = math.sqrt(acc) / (2.0 * norm)
-        else:
-            out[t] = np.nan
-    return norm
 
 
 @lru_cache(maxsize=None)
@@ -254,19 +232,6 @@ def _per_kernel_scores_serial(w, pa, pb, npairs, factor, alias, out, partial, pa
     for c in range(nchunks):
         _score_chunk(w, pa, pb, npairs, factor, alias, out, partial, partial_sq, partial_bad,
                      c, c * step, min(m, (c + 1) * step))
-
-
-@njit(cache=True)
-def _gaussian_scores(n, p, perms, seed, out):
-    """S of ``n`` i.i.d. standard-normal kernels of P cells (the untrained baseline)."""
-    np.random.seed(seed)
-    k = np.empty(p)
-    d = np.empty(perms.shape[0])
-    for i in range(n):
-        for j in range(p):
-            k[j] = np.random.standard_normal()
-        _terms_one(k, perms, d)
-        out[i] = 1.0 - d.mean()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,74 +438,3 @@ def _kernel_stats(weight, per_kernel):
         pk["n_zero"] = int(m - pk["n"])
         stats.per_kernel = pk
     return stats
-
-
-# ---------------------------------------------------------------------------------------------
-# Random-initialisation baseline
-# ---------------------------------------------------------------------------------------------
-BASELINE_DRAWS = 20000
-BASELINE_MIN_DRAWS = 200           # large kernels get fewer draws (``draws`` says how many) ...
-BASELINE_CELL_DRAWS = 20_000_000   # ... so that draws x kernel cells stays below this
-BASELINE_SEED = 20250324
-
-
-def _baseline_table():
-    try:
-        text = resources.files("onnxsym").joinpath("data/baseline.json").read_text()
-        return json.loads(text)["shapes"]
-    except (FileNotFoundError, OSError, KeyError, ValueError):
-        return {}
-
-
-_TABLE = None
-
-
-@lru_cache(maxsize=None)
-def gaussian_baseline(kernel_shape: tuple, draws: int = BASELINE_DRAWS) -> dict:
-    """Mean and sd of S for i.i.d. Gaussian kernels of ``kernel_shape`` (the untrained baseline).
-
-    Common shapes come from a table shipped with the package (``onnxsym/data/baseline.json``,
-    made by ``python -m onnxsym.symmetry`` with the same seed and draws); other shapes are drawn
-    once per process. Returns ``{"mean", "sd", "draws"}`` or None values where S is undefined.
-    """
-    global _TABLE
-    shape = tuple(int(s) for s in kernel_shape)
-    key = "x".join(map(str, shape))
-    if _TABLE is None:
-        _TABLE = _baseline_table()
-    if draws == BASELINE_DRAWS and key in _TABLE:
-        return dict(_TABLE[key])
-    ts = transforms_for(shape)
-    if ts.perms.shape[0] == 0:
-        return {"mean": None, "sd": None, "draws": 0}
-    # the cost is draws x cells: a 1 x 150 000 "kernel" would take minutes at the full count
-    cells = int(np.prod(shape))
-    draws = int(min(draws, max(BASELINE_MIN_DRAWS, BASELINE_CELL_DRAWS // max(cells, 1))))
-    out = np.empty(draws)
-    _gaussian_scores(draws, int(np.prod(shape)), ts.perms, BASELINE_SEED, out)
-    return {"mean": float(out.mean()), "sd": float(out.std(ddof=1)), "draws": int(draws)}
-
-
-def _write_table(path):
-    shapes = set()
-    for k in range(2, 12):
-        shapes |= {(k, k), (1, k), (k, 1), (k,)}
-    shapes |= {(3, 3, 3), (5, 5, 5), (1, 3, 3), (3, 1, 1)}
-    global _TABLE
-    _TABLE = {}
-    table = {}
-    for s in sorted(shapes, key=lambda s: (len(s), s)):
-        table["x".join(map(str, s))] = gaussian_baseline.__wrapped__(s)
-    payload = {"seed": BASELINE_SEED, "draws": BASELINE_DRAWS,
-               "what": "mean and sd of S for i.i.d. standard-normal kernels", "shapes": table}
-    with open(path, "w") as fh:
-        json.dump(payload, fh, indent=1, sort_keys=True)
-
-
-if __name__ == "__main__":  # regenerate the shipped baseline table
-    import pathlib
-
-    target = pathlib.Path(__file__).parent / "data" / "baseline.json"
-    target.parent.mkdir(exist_ok=True)
-    _write_table(target)
-    print(f"wrote {target}")

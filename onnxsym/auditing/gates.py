@@ -1,11 +1,16 @@
-"""Gates: thresholds a model must meet, from flags or a config file, and their verdicts."""
+"""Gates: thresholds a model must meet, and their verdicts (:class:`GateResult`).
+
+A gate is set by a value and off when None. Consistency thresholds and drops are fractions in
+[0, 1] for agreement metrics and cosine units for cosine metrics.
+"""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
 
-from .errors import InputError
-
+from ..defaults import ASYMMETRY_BELOW
+from ..errors import InputError
+from ..wording import param
 
 @dataclass
 class Gates:
@@ -13,7 +18,7 @@ class Gates:
 
     min_symmetry: float | None = None            # median S over the internal layers
     max_asymmetric_layers: int | None = None     # at most N analysed layers with S < asymmetry_below
-    asymmetry_below: float = 0.5
+    asymmetry_below: float = ASYMMETRY_BELOW
     min_shift_consistency: float | None = None
     min_flip_consistency: float | None = None
     fail_on_uneven_padding: bool = False
@@ -24,7 +29,7 @@ class Gates:
         """Refuse impossible values (exit 2), named as the flag or, with ``source``, as the
         config key in that file."""
         def label(name, v):
-            return f"{source}: {name} = {v}" if source else f"--{name.replace('_', '-')} {v}"
+            return f"{source}: {name} = {v}" if source else param(name, v)
 
         def frac(name, v, upper=1.0):
             if v is not None and not (0.0 <= v <= upper):
@@ -39,93 +44,29 @@ class Gates:
         return self
 
 
-
-_GATE_KEYS = {f.name for f in fields(Gates)}
-
-
-def load_config(path=None, cwd=".") -> tuple[dict, str | None]:
-    """Settings from ``path`` (an onnxsym.toml with top-level keys or a ``[tool.onnxsym]``
-    table), or else from ``[tool.onnxsym]`` in ``cwd``/pyproject.toml.
-
-    Returns ``(settings, source)``: source names the file (and table) the settings came from,
-    or is None when there were none. Keys may use dashes or underscores.
-    """
-    from .files import load_toml
-
-    explicit = path is not None
-    path = Path(path) if explicit else Path(cwd) / "pyproject.toml"
-    if not explicit and not path.exists():
-        return {}, None
-    if explicit and not path.exists() and not path.is_symlink():
-        raise InputError(f"config file {path} does not exist")
-    doc = load_toml(path, "config")
-    tool = doc.get("tool", {})
-    if not isinstance(tool, dict):
-        raise InputError(f"config {path}: 'tool' is a {type(tool).__name__}, not a table")
-    table = tool.get("onnxsym")
-    source = f"{path} [tool.onnxsym]"
-    if table is None:
-        if not explicit or path.name == "pyproject.toml":
-            return {}, None
-        table, source = doc, str(path)
-    if not isinstance(table, dict):
-        raise InputError(f"config {path}: [tool.onnxsym] is a {type(table).__name__}, not a table")
-    return {str(key).replace("-", "_"): value for key, value in table.items() if key != "tool"}, source
+GATE_NAMES = tuple(f.name for f in fields(Gates))
 
 
-#: run settings a config file may hold besides the gates, with their types
-RUN_KEYS = {"images": str, "input_shape": str, "input_size": (str, int), "provider": str,
-            "pairs_per_image": int, "seed": int, "no_run": bool, "preset": str, "bgr": bool,
-            "vertical": bool, "batch_size": int, "max_shift": int}
-_BOOL_GATES = {"fail_on_uneven_padding"}
-_INT_GATES = {"max_asymmetric_layers"}
-
-
-def _typed(key, value, kind):
-    """``value`` if it has type ``kind`` (ints are floats too; bools are never numbers)."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    elif float in kinds and isinstance(value, int):
-        ok = True
-    else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
-        raise InputError(f"config: {key} = {value!r} must be {' or '.join(names[k] for k in kinds)}")
-    return value
-
-
-def check_config(config: dict) -> dict:
-    """Refuse unknown keys and values of the wrong type (a typo must not pass a gate)."""
-    unknown = sorted(set(config) - _GATE_KEYS - set(RUN_KEYS))
-    if unknown:
-        raise InputError(f"unknown onnxsym config key(s): {', '.join(unknown)}")
-    for key, value in config.items():
-        if key in RUN_KEYS:
-            _typed(key, value, RUN_KEYS[key])
-        elif key in _BOOL_GATES:
-            _typed(key, value, bool)
-        elif key in _INT_GATES:
-            _typed(key, value, int)
-        else:
-            _typed(key, value, float)
-    return config
-
-
-def gates_from(config: dict, source: str | None = None, **flags) -> Gates:
-    """Config values (checked, errors naming ``source``) overridden by the flags given (not None)."""
-    check_config(config)
-    merged = {k: v for k, v in config.items() if k in _GATE_KEYS}
-    Gates(**merged).validate(source or "config")
-    merged.update({k: v for k, v in flags.items() if v is not None and k in _GATE_KEYS})
-    gates = Gates(**merged)
-    for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",
-                 "max_symmetry_drop", "max_consistency_drop"):
-        v = getattr(gates, name)
-        if v is not None:
-            setattr(gates, name, float(v))
-    return gates.validate()
+def as_gates(gates) -> "Gates":
+    """``gates`` as a checked :class:`Gates`: a Gates, a mapping of gate names to values, or None."""
+    if gates is None:
+        return Gates()
+    if isinstance(gates, Gates):
+        return gates.validate()
+    if isinstance(gates, Mapping):
+        unknown = sorted(set(gates) - set(GATE_NAMES))
+        if unknown:
+            raise InputError(f"unknown gate(s) {', '.join(unknown)}; gates are {', '.join(GATE_NAMES)}")
+        g = Gates(**{k: v for k, v in gates.items() if v is not None})
+        for name in ("min_symmetry", "asymmetry_below", "min_shift_consistency", "min_flip_consistency",
+                     "max_symmetry_drop", "max_consistency_drop"):
+            v = getattr(g, name)
+            if v is not None:
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise InputError(f"{param(name, v)}: must be a number")
+                setattr(g, name, float(v))
+        return g.validate()
+    raise InputError(f"gates must be a Gates or a mapping, not {type(gates).__name__}")
 
 
 @dataclass
@@ -185,14 +126,15 @@ def evaluate(gates: Gates, facts: dict) -> list:
         n = facts.get("uneven_strided")
         if n is None:
             add("fail_on_uneven_padding", False, None, 0,
-                "padding could not be diagnosed (no input size known: give --input-shape)")
+                f"padding could not be diagnosed (no input size known: give {param('input_shape')})")
         else:
             add("fail_on_uneven_padding", n == 0, n, 0, f"{n} strided layer(s) pad unevenly",
                 f"fail_on_uneven_padding: {n} uneven")
     base = facts.get("baseline")
     if gates.max_symmetry_drop is not None:
         if not base or base.get("median_symmetry") is None or s is None:
-            add("max_symmetry_drop", False, None, gates.max_symmetry_drop, "needs --baseline with a symmetry value")
+            add("max_symmetry_drop", False, None, gates.max_symmetry_drop,
+                f"needs {param('baseline')} with a symmetry value")
         else:
             drop = base["median_symmetry"] - s
             add("max_symmetry_drop", drop <= gates.max_symmetry_drop, round(drop, 6), gates.max_symmetry_drop,
@@ -204,7 +146,7 @@ def evaluate(gates: Gates, facts: dict) -> list:
             before = (base or {}).get(f"{kind}_consistency")
             if now is None or before is None:
                 add(f"max_{kind}_consistency_drop", False, None, gates.max_consistency_drop,
-                    f"needs {kind} consistency in this run and in --baseline")
+                    f"needs {kind} consistency in this run and in {param('baseline')}")
                 continue
             drop, allowed = before - now, gates.max_consistency_drop
             if facts.get("consistency_is_cosine"):

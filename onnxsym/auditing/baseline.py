@@ -1,0 +1,52 @@
+"""An earlier report as the baseline of an audit: checked against its schema and this model,
+its numbers, and what its consistency measurement depended on (the protocol)."""
+from __future__ import annotations
+
+from ..errors import InputError
+from ..files import load_json
+from ..schema import validate
+from ..wording import param
+from .compare import structure_match
+from .facts import consistency_facts, protocol_of
+from .results import SCHEMA, readable_schemas
+
+
+
+def check_report(doc, what: str, accept=None) -> dict:
+    """``doc`` after checking it is an onnxsym report of one of the ``accept`` schemas (default:
+    an audit or a weights report), each field onnxsym reads of the right type."""
+    schemas = readable_schemas()
+    accept = tuple(accept or schemas)
+    if not isinstance(doc, dict):
+        raise InputError(f"{what} is not an onnxsym report (a JSON {type(doc).__name__}, not an object)")
+    name = doc.get("schema")
+    if name not in accept:
+        shown = name if isinstance(name, str) else None
+        raise InputError(f"{what} has schema {shown or 'none'!r}; expected "
+                         f"{' or '.join(accept)} from this onnxsym version")
+    validate(doc, schemas[name], what)
+    return doc
+
+
+def read_report(path, what: str) -> dict:
+    """A report file (size- and depth-capped, a regular file), checked by :func:`check_report`."""
+    return check_report(load_json(path, what), what)
+
+
+def baseline_facts(doc: dict, current_weights: dict) -> dict:
+    """Numbers of an earlier audit (or weights) report, after checking it is comparable."""
+    check_report(doc, param("baseline"))
+    schema = doc["schema"]
+    weights = doc.get("weights", doc) if schema == SCHEMA else doc
+    ratio = structure_match(weights.get("layers", []), current_weights.get("layers", []))
+    if ratio < 0.5:
+        raise InputError(f"{param('baseline')} looks like another model family: only {100 * ratio:.0f} % of "
+                         "its conv layers match this model's by weight shape and order")
+    cons = doc.get("consistency") if schema == SCHEMA else None
+    shift, flip = consistency_facts(cons)
+    return {"median_symmetry": (weights.get("summary") or {}).get("internal", {}).get("median_symmetry"),
+            "shift_consistency": shift, "flip_consistency": flip,
+            "sha256": (doc.get("provenance") or {}).get("sha256"),
+            "protocol": protocol_of(cons)}
+
+

@@ -1,0 +1,43 @@
+"""What the audit reads off the documents it composes: the consistency numbers, the protocol they
+were measured with (and how two protocols differ), the count of unevenly padded strided layers."""
+from __future__ import annotations
+
+
+def consistency_facts(cons: dict | None):
+    if not cons or "error" in cons:
+        return None, None
+    shift = (cons.get("shift") or {}).get("consistency")
+    flip = (cons.get("flip") or {}).get("consistency")
+    return shift, flip
+
+
+def uneven_strided(padding: dict | None):
+    """Number of strided convs and pools that pad unevenly, or None when not diagnosed."""
+    if not padding or padding.get("error") or not (padding.get("input") or {}).get("spatial"):
+        return None
+    summary = padding.get("summary") or {}
+    return int(summary.get("strided_convs_uneven", 0)) + int(summary.get("strided_pools_uneven", 0))
+
+
+def protocol_of(cons: dict | None) -> dict | None:
+    """What a consistency number depends on besides the model: images, seed, pairs, preprocessing."""
+    if not cons or "error" in cons:
+        return None
+    inp = cons.get("input") or {}
+    return {"images": cons.get("images"), "image_source": cons.get("image_source"), "seed": cons.get("seed"),
+            "pairs_per_image": cons.get("pairs_per_image"), "preprocessing": cons.get("preprocessing"),
+            "input_size": [inp.get("height"), inp.get("width")] if inp else None,
+            "max_shift": cons.get("max_shift")}
+
+
+def protocol_differences(before: dict | None, now: dict | None) -> list:
+    """Human-readable differences between two consistency protocols (empty when comparable)."""
+    if not before or not now:
+        return []
+    out = []
+    for key, label in (("image_source", "images from"), ("images", "image count"), ("seed", "seed"),
+                       ("pairs_per_image", "pairs per image"), ("preprocessing", "preprocessing"),
+                       ("input_size", "input size"), ("max_shift", "max shift")):
+        if before.get(key) != now.get(key):
+            out.append(f"{label} {before.get(key)!r} → {now.get(key)!r}")
+    return out

@@ -1,0 +1,94 @@
+"""The audit report (``onnxsym.audit/1``): its data, gate results, verdict and summary line."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..wording import is_cosine
+
+SCHEMA = "onnxsym.audit/1"
+
+
+def readable_schemas() -> dict:
+    """{schema name: JSON Schema} of the reports onnxsym reads back (baselines, compare inputs):
+    only the fields it reads are constrained, so reports with more fields still read."""
+    from ..consistency.results import JSON_SCHEMA as CONSISTENCY
+    from ..weights.results import JSON_SCHEMA as WEIGHTS
+    from ..weights.results import SCHEMA as WEIGHTS_NAME
+
+    audit = {
+        "type": "object",
+        "required": ["schema", "weights"],
+        "properties": {
+            "schema": {"const": SCHEMA},
+            "weights": WEIGHTS,
+            "consistency": CONSISTENCY,
+            "provenance": {"type": ["object", "null"], "properties": {"sha256": {"type": ["string", "null"]}}},
+        },
+    }
+    return {SCHEMA: audit, WEIGHTS_NAME: WEIGHTS}
+
+
+@dataclass
+class AuditReport:
+    """The audit's data (a JSON-ready dict), its gate results and verdict.
+
+    ``error`` holds the one-line message (and ``error_code`` the exit code) when the consistency
+    part failed; the weight part of the report is complete either way.
+    """
+
+    data: dict
+    gates: list
+    verdict: str
+    summary_line: str
+    error: str | None = None
+    error_code: int = 0
+    weights_report: object = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error_code:
+            return self.error_code
+        return 0 if self.verdict == "PASSED" else 1
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
+def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
+    """``PASSED | symmetry 0.79 (random init 0.41) | shift 84.1 % [81.8, 86.2] | flip 91.0 % [87.9, 93.4] | 12.3 s``.
+
+    Intervals are 95 % and printed as [low, high] (they are not symmetric); cosine metrics print
+    ``shift cosine 0.41 [0.30, 0.52]``; with a baseline report its median S follows the random one.
+    """
+    parts = [verdict]
+    med = s.internal.get("median_symmetry")
+    if med is None:
+        parts.append("symmetry n/a")
+    else:
+        ref = f"random init {s.baseline['median_mean']:.2f}"
+        if base and base.get("median_symmetry") is not None:
+            ref += f"; baseline report {base['median_symmetry']:.2f}"
+        parts.append(f"symmetry {med:.2f} ({ref})")
+    if cons and "error" not in cons:
+        cosine = is_cosine(cons.get("metric"))
+        for kind in ("shift", "flip"):
+            part = cons.get(kind) or {}
+            v, ci = part.get("consistency"), part.get("ci95")
+            have_ci = v is not None and ci and None not in ci
+            if v is None:
+                parts.append(f"{kind} n/a")
+            elif cosine:
+                chance = (cons.get("chance") or {}).get("value")
+                parts.append(f"{kind} cosine {v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if have_ci else "")
+                             + (f" (unrelated images {chance:.2f})" if chance is not None else ""))
+            else:
+                parts.append(f"{kind} {100 * v:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if have_ci else ""))
+    elif cons:
+        parts.append("consistency failed")
+    else:
+        parts.append("consistency not run")
+    failed = [g.short or g.name for g in results if not g.passed]
+    if failed:
+        parts.append("failed: " + ", ".join(failed))
+    parts.append(f"{seconds:.1f} s")
+    return " | ".join(parts)

@@ -1,0 +1,4 @@
+"""``python -m onnxsym.cli`` runs the command line."""
+from . import main
+
+main()

@@ -1,0 +1,111 @@
+"""The weights report: one row per conv node, the model summary, and the ``onnxsym.weights/1``
+document they make (:meth:`WeightsReport.to_dict`, :data:`JSON_SCHEMA`)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .. import __version__
+
+SCHEMA = "onnxsym.weights/1"
+
+
+@dataclass
+class LayerResult:
+    """One conv node's row in the report (``status``: ok, n/a or unresolved)."""
+
+    id: str
+    path: str
+    op_type: str
+    node_name: str
+    weight_name: str
+    weight_shape: list | None
+    kernel_shape: list | None
+    strides: list | None
+    pads: list | None
+    auto_pad: str
+    dilations: list | None
+    group: int
+    depthwise: bool | None
+    transposed: bool
+    shared_with: list
+    shared_count: int
+    weight_source: str
+    weight_dtype: str
+    overridable: bool
+    followed_by: str
+    status: str
+    reason: str
+    symmetry: float | None = None
+    terms: dict = field(default_factory=dict)
+    mean_kernel: list | None = None
+    norm: float | None = None
+    skew: list | None = None
+    coherence: float | None = None
+    coherence_random: float | None = None
+    per_kernel: dict = field(default_factory=dict)
+    baseline: dict = field(default_factory=dict)
+    z_vs_baseline: float | None = None
+
+
+@dataclass
+class WeightsSummary:
+    """Model-level numbers; medians leave out the first analysed layer and n/a layers."""
+
+    conv_nodes: int
+    analysed: int
+    not_applicable: int
+    one_by_one: int
+    unresolved: int
+    first_layer: dict | None
+    internal: dict
+    least_symmetric: list
+    baseline: dict
+    followed_by_batchnorm: int
+
+
+@dataclass
+class WeightsReport:
+    """Everything ``onnxsym weights`` prints; ``to_dict`` gives the ``onnxsym.weights/1`` JSON."""
+
+    model: dict
+    summary: WeightsSummary
+    layers: list
+    timings: dict
+    padding: object = None
+    schema: str = SCHEMA
+    onnxsym_version: str = __version__
+
+    def to_dict(self) -> dict:
+        d = {"schema": self.schema, "onnxsym_version": self.onnxsym_version, "model": self.model,
+             "summary": asdict(self.summary), "layers": [asdict(r) for r in self.layers],
+             "timings": self.timings}
+        if self.padding is not None:  # a PaddingReport, or {"error": ...} when it could not run
+            d["padding"] = self.padding if isinstance(self.padding, dict) else self.padding.to_dict()
+        return d
+
+    def skews(self) -> dict:
+        """``{layer id: skew}`` of every layer whose mean kernel is defined (for the padding lean)."""
+        return {r.id: tuple(r.skew) for r in self.layers if r.skew is not None}
+
+
+_NUM = {"type": ["number", "null"]}
+_INT = {"type": ["integer", "null"]}
+_INTS = {"type": ["array", "null"], "items": {"type": "integer"}, "maxItems": 16}
+_CI = {"anyOf": [{"type": "null"}, {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2}]}
+
+#: JSON Schema of the fields of an ``onnxsym.weights/1`` document that onnxsym reads back (a
+#: ``--baseline``, a report given to ``compare``), with their types; other fields may be present.
+JSON_SCHEMA = {
+    "type": "object",
+    "required": ["schema", "summary", "layers"],
+    "properties": {
+        "schema": {"const": SCHEMA},
+        "summary": {"type": "object", "required": ["internal"], "properties": {
+            "internal": {"type": "object", "properties": {"n": _INT, "median_symmetry": _NUM, "ci95": _CI}}}},
+        "layers": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "op_type"],
+            "properties": {"id": {"type": "string"}, "op_type": {"type": "string"}, "status": {"type": "string"},
+                           "weight_shape": _INTS, "kernel_shape": _INTS, "symmetry": _NUM}}},
+    },
+}
