@@ -12,6 +12,7 @@ Metrics. A consistency number is a share of agreeing pairs (``top1_agreement``,
 """
 from __future__ import annotations
 
+import shlex
 from contextlib import contextmanager
 
 _FLAGS: dict = {}
@@ -33,14 +34,14 @@ def flags(mapping: dict):
 
 
 def param(name: str, example=None) -> str:
-    """``name`` as the caller spells it: ``--input-shape 1x3x224x224`` on the command line,
-    ``input_shape='1x3x224x224'`` in Python."""
+    """``name`` as the caller spells it: ``--input-shape 1x3x224x224`` on the command line (the
+    example quoted for the shell where it needs it), ``input_shape='1x3x224x224'`` in Python."""
     flag = _FLAGS.get(name)
     if flag is None:
         return name if example is None else f"{name}={example!r}"
     if isinstance(flag, tuple):  # an action on a switch, e.g. ("--no-run", "drop")
         return f"{flag[1]} {flag[0]}"
-    return flag if example is None else f"{flag} {example}"
+    return flag if example is None else f"{flag} {shlex.quote(str(example))}"
 
 
 def is_cosine(metric) -> bool:

@@ -149,7 +149,7 @@ def test_symbolic_size_needs_input_size(smooth_npy):
     with pytest.raises(InputError, match="input_size"):
         measure_consistency(m, smooth_npy, provider="cpu")
     r = measure_consistency(m, smooth_npy, provider="cpu", input_size=24)
-    assert (r.input.height, r.input.size_from) == (24, "--input-size")
+    assert (r.input.height, r.input.size_from) == (24, "input_size")
 
 
 def test_extra_input_fed(smooth_npy):

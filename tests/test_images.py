@@ -31,7 +31,7 @@ def test_symbolic_size_needs_input_size():
     with pytest.raises(InputError, match="input_size"):
         input_spec([arg("x", ["N", 3, "H", "W"])])
     s = input_spec([arg("x", ["N", 3, "H", "W"])], input_size="160x192")
-    assert (s.height, s.width, s.size_from) == (160, 192, "--input-size")
+    assert (s.height, s.width, s.size_from) == (160, 192, "input_size")
 
 
 def test_wrong_input_size_for_a_static_model():

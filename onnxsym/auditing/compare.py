@@ -65,7 +65,7 @@ def structure_match(a_rows, b_rows) -> float:
 
 def load_report(source) -> dict:
     """A report for ``compare``: a JSON file (audit/1 or weights/1) or an .onnx model (analysed now)."""
-    from .baseline import read_report
+    from .reports import read_report
     from .compose import analyze_weights
 
     p = Path(source)

@@ -65,7 +65,7 @@ def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
     if med is None:
         parts.append("symmetry n/a")
     else:
-        ref = f"random init {s.baseline['median_mean']:.2f}"
+        ref = f"random init {s.random_init['median_mean']:.2f}"
         if base and base.get("median_symmetry") is not None:
             ref += f"; baseline report {base['median_symmetry']:.2f}"
         parts.append(f"symmetry {med:.2f} ({ref})")

@@ -16,11 +16,12 @@ from ..errors import InputError, OnnxsymError
 from ..model.source import open_model
 from ..parsing import parse_size
 from ..wording import is_cosine, param
-from .baseline import baseline_facts, read_report
+from .baseline import baseline_facts
 from .compare import compare_docs
 from .compose import analyze_weights
 from .facts import consistency_facts, protocol_differences, protocol_of, uneven_strided
 from .gates import as_gates, evaluate
+from .reports import read_report
 from .results import SCHEMA, AuditReport, summary_line
 from .thumbnails import thumbnails as make_thumbnails
 

@@ -64,8 +64,6 @@ def guard(outputs: dict, paths: dict = (), loaded=None, images=None, inputs=None
         for src in images.sources:
             if not hasattr(src, "shape"):
                 inputs.add(src, "image")
-        if getattr(images, "path", None):
-            inputs.add(images.path, "image file")
     check_distinct_outputs(outputs)
     for flag, path in outputs.items():
         if path:

@@ -34,7 +34,7 @@ class ChanceSample:
         self.pixel = False
 
     def add(self, i: int, handler, rec) -> None:
-        pixel = bool(getattr(handler, "pixel_top1", False))
+        pixel = handler.pixel_top1
         if pixel:
             rec = np.asarray(rec)
             row = (rec[0] if handler.labels else np.argmax(rec, axis=0)).astype(np.int64).ravel()

@@ -70,6 +70,7 @@ class OutputHandler:
         self.binary: str | None = None       # "probability" | "logit" for one-score outputs
         self.binary_out_of_range = 0         # probability mode: later values outside [0, 1]
         self.cosine = False                  # compared by cosine similarity (flatness matters)
+        self.pixel_top1 = False              # spatial outputs compared by per-pixel top-1
         if _is_binary_shape(shape):
             x = sample.astype(np.float64)
             prob = bool(x.size and np.all(np.isfinite(x)) and np.all(x >= 0) and np.all(x <= 1))

@@ -49,7 +49,7 @@ class InputSpec:
     dtype: str                 # numpy dtype name: float32 | float16 | float64 | uint8
     batch: int | None          # fixed batch size, or None when dynamic
     shape: list                # the declared shape, symbolic dims as strings
-    size_from: str             # "model" | "--input-size" (given by the caller)
+    size_from: str             # "model" | "input_size" (given by the caller)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -146,7 +146,7 @@ def _spatial(img, shown, h, w, size):
     if (h is not None and h != size[0]) or (w is not None and w != size[1]):
         raise InputError(f"{param('input_size', f'{size[0]}x{size[1]}')} does not match the model's input "
                          f"{img.name!r} {shown}")
-    return size[0], size[1], "--input-size"
+    return size[0], size[1], "input_size"
 
 
 def check_preset(preset: str) -> str:

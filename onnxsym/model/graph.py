@@ -131,8 +131,9 @@ class Graph:
                 for out in node.output:
                     if out:
                         sc.producers[out] = node
-            sc.initializers = {t.name: t for t in getattr(graph, "initializer", [])}
-            sc.sparse = {t.values.name: t for t in getattr(graph, "sparse_initializer", [])}
+            if isinstance(graph, onnx.GraphProto):  # a function body has neither
+                sc.initializers = {t.name: t for t in graph.initializer}
+                sc.sparse = {t.values.name: t for t in graph.sparse_initializer}
             sc.inputs = {inp if isinstance(inp, str) else inp.name for inp in graph.input}
             self._scopes[key] = sc
         return sc

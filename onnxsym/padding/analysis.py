@@ -383,3 +383,12 @@ def _blocker(graph, tensor, shapes) -> str:
             return f"shape inference loses the size at {label}"
         todo.extend(unknown)
     return ""
+
+
+def with_skews(report, skews):
+    """``report`` (a PaddingReport) with the skews attached and its summary recomputed."""
+    attach_skews(report.layers, skews)
+    if report.layers:
+        report.summary, report.summary_line = summarize(report.layers, report.inputs or [report.input or {}],
+                                                        bool(skews))
+    return report

@@ -71,14 +71,3 @@ def attach_skews(layers: list, skews) -> None:
         row.lean = None if t is None else ("toward" if t >= LEAN_THRESHOLD else
                                            "away" if t <= -LEAN_THRESHOLD else "neither")
         row.leans_toward_padding = None if t is None else row.lean == "toward"
-
-
-def with_skews(report, skews):
-    """``report`` (a PaddingReport) with the skews attached and its summary recomputed."""
-    from .summary import summarize
-
-    attach_skews(report.layers, skews)
-    if report.layers:
-        report.summary, report.summary_line = summarize(report.layers, report.inputs or [report.input or {}],
-                                                        bool(skews))
-    return report

@@ -53,7 +53,7 @@ def to_table(report) -> str:
         if r.status == "ok":
             rows.append([n, layer_label(r.id, r.op_type, width=40), "×".join(map(str, r.kernel_shape)),
                          "×".join(map(str, r.strides or [1])), fmt(r.symmetry),
-                         f"{fmt(r.baseline.get('mean'))}±{fmt(r.baseline.get('sd'))}",
+                         f"{fmt(r.random_init.get('mean'))}±{fmt(r.random_init.get('sd'))}",
                          ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else ""])
     if rows:
         out.append(table(["#", "layer (k > 1)", "kernel", "stride", "S", "random S", "skew(↓,→)"], rows, "rllrrrr"))

@@ -14,7 +14,7 @@ def to_json(r) -> str:
 
 
 def _cosine_metric(r) -> bool:
-    return getattr(r.output, "metric", "") == "cosine_similarity"
+    return r.output.metric == "cosine_similarity"
 
 
 def _pct(x, cosine=False):
@@ -30,7 +30,7 @@ def _ci(ci, cosine=False):
 
 
 def _chance_value(r):
-    ch = getattr(r, "chance", None)
+    ch = r.chance
     return None if ch is None else ch.value
 
 
@@ -105,7 +105,7 @@ def to_table(r) -> str:
     base = f"; crops of the {r.base_size[0]}x{r.base_size[1]} base" if r.base_size else ""
     tail = ["", f"shift: {r.shift.metric}; offsets uniform in {rng} ({how}{base}), drawn per image "
                 "with numpy default_rng([seed, image_index])."]
-    ch = getattr(r, "chance", None)
+    ch = r.chance
     if ch is not None:
         if ch.value is None:
             tail.append("unrelated images: not measured (fewer than two comparable images).")

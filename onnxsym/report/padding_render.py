@@ -221,9 +221,9 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
                          + ", ".join("×".join(map(str, z)) for z in s.sizes[:8])
                          + (f" … ({len(s.sizes)} in all)" if len(s.sizes) > 8 else ""))
             shape = s.input_shapes[0]
-            lines.append(f"e.g. --input-shape {repr(shape) if ';' in shape else shape}")  # quoted for the shell
+            lines.append(f"e.g. {param('input_shape', shape)}")
         lines.extend(_wrap(f"suggestion{who}: ", s.note))
-        for c in getattr(s, "caveats", None) or []:
+        for c in s.caveats:
             lines.extend(_wrap("caveat: ", c))
     for n in report.notes:
         lines.extend(_wrap("note: ", n))

@@ -29,7 +29,7 @@ def summary_line(report) -> str:
     if i["n"]:
         ci = f" [{fmt(i['ci95'][0])}, {fmt(i['ci95'][1])}] (95 % CI)" if i["ci95"] else ""
         parts.append(f"internal median S {fmt(i['median_symmetry'])}{ci} over {i['n']} layer{'s' if i['n'] != 1 else ''} "
-                     f"(random {fmt(s.baseline['median_mean'])}±{fmt(s.baseline['median_sd'])})")
+                     f"(random {fmt(s.random_init['median_mean'])}±{fmt(s.random_init['median_sd'])})")
     return "onnxsym weights: " + " | ".join(parts)
 
 
@@ -55,14 +55,14 @@ def to_table(report, width: int = 34) -> str:
     show_op = len({r.op_type for r in report.layers}) > 1 or any(r.op_type != "Conv" for r in report.layers)
     rows = []
     for n, r in enumerate(report.layers):
-        base = r.baseline
+        base = r.random_init
         pk = r.per_kernel
         rows.append([
             n, layer_label(r.id, r.op_type, width=width), *([r.op_type.split(".")[-1]] if show_op else []), _kernel(r),
             _stride(r), ("dw" if r.depthwise else str(r.group)),
             fmt(r.symmetry),
             f"{fmt(base.get('mean'), 2)}±{fmt(base.get('sd'), 2)}" if base else "",
-            fmt(r.z_vs_baseline, 1),
+            fmt(r.z_vs_random_init, 1),
             (f"{fmt(pk.get('median'))} [{fmt(pk.get('q1'), 2)},{fmt(pk.get('q3'), 2)}]"
              if pk.get("median") is not None else ""),
             ",".join(f"{v:+.2f}" for v in r.skew) if r.skew else "",
@@ -127,7 +127,7 @@ def to_csv(report) -> str:
             *[r.terms.get(t) for t in TERMS_2D],
             r.per_kernel.get("median"), r.per_kernel.get("q1"), r.per_kernel.get("q3"),
             skew[0], skew[1], r.coherence, r.coherence_random,
-            r.baseline.get("mean"), r.baseline.get("sd"), r.z_vs_baseline, r.weight_source,
+            r.random_init.get("mean"), r.random_init.get("sd"), r.z_vs_random_init, r.weight_source,
             " ".join(r.shared_with), r.shared_count, r.followed_by,
         ])
     return buf.getvalue()

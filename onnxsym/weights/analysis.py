@@ -56,9 +56,9 @@ def layer_result(layer: ConvLayer, per_kernel: bool = True, with_random_init: bo
     if not with_random_init:
         return row
     base = random_init(tuple(st.kernel_shape))
-    row.baseline = {k: (_r(v) if isinstance(v, float) else v) for k, v in base.items()}
+    row.random_init = {k: (_r(v) if isinstance(v, float) else v) for k, v in base.items()}
     if base.get("sd"):
-        row.z_vs_baseline = _r((st.symmetry - base["mean"]) / base["sd"], 3)
+        row.z_vs_random_init = _r((st.symmetry - base["mean"]) / base["sd"], 3)
     return row
 
 
@@ -71,13 +71,13 @@ def summarize(rows: list) -> WeightsSummary:
     first = ok[0] if ok else None
     rest = ok[1:]
     med, ci = median_ci([r.symmetry for r in rest])
-    base_means = [r.baseline.get("mean") for r in rest if r.baseline.get("mean") is not None]
-    base_sds = [r.baseline.get("sd") for r in rest if r.baseline.get("sd") is not None]
+    base_means = [r.random_init.get("mean") for r in rest if r.random_init.get("mean") is not None]
+    base_sds = [r.random_init.get("sd") for r in rest if r.random_init.get("sd") is not None]
     internal = {"n": len(rest), "median_symmetry": _r(med) if med is not None else None,
                 "ci95": [_r(v) for v in ci] if ci else None,
                 "ci_method": "distribution-free CI of the median (binomial order statistics)",
-                "above_baseline": sum(1 for r in rest if r.z_vs_baseline is not None and r.z_vs_baseline > 2)}
-    baseline = {"median_mean": _r(float(np.median(base_means))) if base_means else None,
+                "above_baseline": sum(1 for r in rest if r.z_vs_random_init is not None and r.z_vs_random_init > 2)}
+    band = {"median_mean": _r(float(np.median(base_means))) if base_means else None,
                 "median_sd": _r(float(np.median(base_sds))) if base_sds else None,
                 "what": "S of i.i.d. Gaussian kernels of each layer's shape (untrained init)"}
     least = sorted(ok, key=lambda r: r.symmetry)[:5]
@@ -85,11 +85,11 @@ def summarize(rows: list) -> WeightsSummary:
         conv_nodes=len(rows), analysed=len(ok), not_applicable=len(na), one_by_one=len(one),
         unresolved=len(unresolved),
         first_layer={"id": first.id, "symmetry": first.symmetry, "kernel_shape": first.kernel_shape,
-                     "baseline": first.baseline} if first else None,
+                     "baseline": first.random_init} if first else None,
         internal=internal,
         least_symmetric=[{"id": r.id, "symmetry": r.symmetry, "kernel_shape": r.kernel_shape,
                           "strides": r.strides} for r in least],
-        baseline=baseline,
+        random_init=band,
         followed_by_batchnorm=sum(1 for r in rows if "BatchNormalization" in r.followed_by.split(",")),
     )
 

@@ -43,8 +43,8 @@ class LayerResult:
     coherence: float | None = None
     coherence_random: float | None = None
     per_kernel: dict = field(default_factory=dict)
-    baseline: dict = field(default_factory=dict)
-    z_vs_baseline: float | None = None
+    random_init: dict = field(default_factory=dict)   # the random-init band of this kernel shape
+    z_vs_random_init: float | None = None
 
 
 @dataclass
@@ -59,7 +59,7 @@ class WeightsSummary:
     first_layer: dict | None
     internal: dict
     least_symmetric: list
-    baseline: dict
+    random_init: dict
     followed_by_batchnorm: int
 
 
@@ -77,7 +77,7 @@ class WeightsReport:
 
     def to_dict(self) -> dict:
         d = {"schema": self.schema, "onnxsym_version": self.onnxsym_version, "model": self.model,
-             "summary": asdict(self.summary), "layers": [asdict(r) for r in self.layers],
+             "summary": _v1_names(asdict(self.summary)), "layers": [_v1_names(asdict(r)) for r in self.layers],
              "timings": self.timings}
         if self.padding is not None:  # a PaddingReport, or {"error": ...} when it could not run
             d["padding"] = self.padding if isinstance(self.padding, dict) else self.padding.to_dict()
@@ -86,6 +86,14 @@ class WeightsReport:
     def skews(self) -> dict:
         """``{layer id: skew}`` of every layer whose mean kernel is defined (for the padding lean)."""
         return {r.id: tuple(r.skew) for r in self.layers if r.skew is not None}
+
+
+#: the keys the random-init band has in an ``onnxsym.weights/1`` document (kept for its readers)
+_V1_KEYS = {"random_init": "baseline", "z_vs_random_init": "z_vs_baseline"}
+
+
+def _v1_names(d: dict) -> dict:
+    return {_V1_KEYS.get(k, k): v for k, v in d.items()}
 
 
 _NUM = {"type": ["number", "null"]}
