@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 from ..defaults import ASYMMETRY_BELOW
 from ..errors import InputError
-from ..wording import param
+from ..wording import is_cosine, metric_delta, metric_value, param
 
 @dataclass
 class Gates:
@@ -104,6 +104,9 @@ def evaluate(gates: Gates, facts: dict) -> list:
             f"{n} layer(s) with S < {gates.asymmetry_below:.2f} (allowed {gates.max_asymmetric_layers})"
             + (f": {', '.join(low[:5])}" if n > gates.max_asymmetric_layers else ""),
             f"max_asymmetric_layers {n} > {gates.max_asymmetric_layers}")
+    metric = facts.get("consistency_metric")
+    what = "mean cosine" if is_cosine(metric) else "consistency"
+    unit = "cosine " if is_cosine(metric) else ""
     for kind in ("shift", "flip"):
         thr = getattr(gates, f"min_{kind}_consistency")
         if thr is None:
@@ -112,16 +115,13 @@ def evaluate(gates: Gates, facts: dict) -> list:
         if v is None:
             add(f"min_{kind}_consistency", False, None, thr,
                 f"{kind} consistency was not measured ({facts.get('consistency_error') or 'run skipped'})")
-        elif facts.get("consistency_is_cosine"):
-            add(f"min_{kind}_consistency", v >= thr, v, thr,
-                f"{kind} mean cosine {v:.3f} {'>=' if v >= thr else '<'} {thr:.3f}"
-                + ("" if v >= thr else f" (short by {thr - v:.3f})"),
-                f"min_{kind}_consistency cosine {v:.3f} < {thr:.3f}")
-        else:
-            add(f"min_{kind}_consistency", v >= thr, v, thr,
-                f"{kind} consistency {100 * v:.1f} % {'>=' if v >= thr else '<'} {100 * thr:.1f} %"
-                + ("" if v >= thr else f" (short by {100 * (thr - v):.1f} points)"),
-                f"min_{kind}_consistency {100 * v:.1f} % < {100 * thr:.1f} %")
+            continue
+        ok = v >= thr
+        vt, tt = metric_value(v, metric), metric_value(thr, metric)
+        add(f"min_{kind}_consistency", ok, v, thr,
+            f"{kind} {what} {vt} {'>=' if ok else '<'} {tt}"
+            + ("" if ok else f" (short by {metric_delta(thr - v, metric).lstrip('+')})"),
+            f"min_{kind}_consistency {unit}{vt} < {tt}")
     if gates.fail_on_uneven_padding:
         n = facts.get("uneven_strided")
         if n is None:
@@ -149,13 +149,10 @@ def evaluate(gates: Gates, facts: dict) -> list:
                     f"needs {kind} consistency in this run and in {param('baseline')}")
                 continue
             drop, allowed = before - now, gates.max_consistency_drop
-            if facts.get("consistency_is_cosine"):
-                text = (f"{kind} mean cosine {before:.3f} → {now:.3f} (drop {drop:+.3f}, allowed {allowed:.3f})",
-                        f"max_{kind}_consistency_drop {drop:.3f} > {allowed:.3f}")
-            else:
-                text = (f"{kind} {100 * before:.1f} % → {100 * now:.1f} % (drop {100 * drop:+.1f} points, "
-                        f"allowed {100 * allowed:.1f})",
-                        f"max_{kind}_consistency_drop {100 * drop:.1f} > {100 * allowed:.1f} points")
+            dt, at = metric_delta(drop, metric), metric_delta(allowed, metric).lstrip("+")
+            text = (f"{kind} {'mean cosine ' if unit else ''}{metric_value(before, metric)} → "
+                    f"{metric_value(now, metric)} (drop {dt}, allowed {at})",
+                    f"max_{kind}_consistency_drop {dt.lstrip('+')} > {at}")
             add(f"max_{kind}_consistency_drop", drop <= allowed, round(drop, 6), allowed,
                 text[0] + facts.get("baseline_protocol_note", ""), text[1])
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..wording import is_cosine
+from ..wording import is_cosine, metric_interval, metric_value
 
 SCHEMA = "onnxsym.audit/1"
 
@@ -70,19 +70,21 @@ def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
             ref += f"; baseline report {base['median_symmetry']:.2f}"
         parts.append(f"symmetry {med:.2f} ({ref})")
     if cons and "error" not in cons:
-        cosine = is_cosine(cons.get("metric"))
+        metric = cons.get("metric")
+        cosine = is_cosine(metric)
+        nd = 2 if cosine else None  # the line is short: cosines to two decimals
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
-            v, ci = part.get("consistency"), part.get("ci95")
-            have_ci = v is not None and ci and None not in ci
+            v = part.get("consistency")
             if v is None:
                 parts.append(f"{kind} n/a")
-            elif cosine:
-                chance = (cons.get("chance") or {}).get("value")
-                parts.append(f"{kind} cosine {v:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if have_ci else "")
-                             + (f" (unrelated images {chance:.2f})" if chance is not None else ""))
-            else:
-                parts.append(f"{kind} {100 * v:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if have_ci else ""))
+                continue
+            ci = metric_interval(part.get("ci95"), metric, nd)
+            text = f"{kind} {'cosine ' if cosine else ''}{metric_value(v, metric, nd)}" + (f" {ci}" if ci else "")
+            chance = (cons.get("chance") or {}).get("value")
+            if cosine and chance is not None:
+                text += f" (unrelated images {metric_value(chance, metric, nd)})"
+            parts.append(text)
     elif cons:
         parts.append("consistency failed")
     else:

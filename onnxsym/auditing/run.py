@@ -15,7 +15,7 @@ from ..defaults import CHANNEL_ORDER, PAIRS_PER_IMAGE, PRESET, PROVIDER, SEED, V
 from ..errors import InputError, OnnxsymError
 from ..model.source import open_model
 from ..parsing import parse_size
-from ..wording import is_cosine, param
+from ..wording import param
 from .baseline import baseline_facts
 from .compare import compare_docs
 from .compose import analyze_weights
@@ -152,7 +152,7 @@ def _facts(wrep, gates, cons, error, padding, base, differences) -> dict:
     low = [r.id for r in wrep.layers if r.symmetry is not None and r.symmetry < gates.asymmetry_below]
     return {"median_symmetry": s.internal.get("median_symmetry"), "asymmetric_layers": low,
             "shift_consistency": shift, "flip_consistency": flip, "consistency_error": error,
-            "consistency_is_cosine": bool(cons) and is_cosine(cons.get("metric")),
+            "consistency_metric": cons.get("metric") if cons else None,
             "uneven_strided": uneven_strided(padding), "baseline": base,
             "baseline_protocol_note": (" — baseline measured differently: " + "; ".join(differences)
                                        if differences else "")}

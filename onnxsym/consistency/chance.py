@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..wording import metric_interval, metric_value
 from .results import ChanceResult
 
 CHANCE_IMAGES = 256
@@ -117,28 +118,25 @@ def chance_level(handler, keep: ChanceSample, per_image) -> ChanceResult:
     return ChanceResult(value, metric, what, n_used, k, keep.sampled, excluded_pairs=all_pairs - n_used)
 
 
-def _fmt_result(res, pct: bool) -> str:
-    ci = res.ci95
-    if pct:
-        return f"{100 * res.consistency:.1f} %" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
-    return f"{res.consistency:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+def _fmt_result(res, metric) -> str:
+    ci = metric_interval(res.ci95, metric)
+    return metric_value(res.consistency, metric) + (f" {ci}" if ci else "")
 
 
 def chance_warnings(chance: ChanceResult, shift, flip, vflip) -> list[str]:
     """One warning when a consistency interval reaches down to the chance level."""
     if chance is None or chance.value is None:
         return []
-    pct = chance.metric != "cosine_similarity"
     low = []
     for name, res in (("shift", shift), ("flip", flip), ("vertical flip", vflip)):
         if res is None or res.consistency is None:
             continue
         lo = res.ci95[0] if res.ci95 else res.consistency
         if lo <= chance.value:
-            low.append(f"{name} {_fmt_result(res, pct)}")
+            low.append(f"{name} {_fmt_result(res, chance.metric)}")
     if not low:
         return []
-    level = f"{100 * chance.value:.1f} %" if pct else f"{chance.value:.3f}"
+    level = metric_value(chance.value, chance.metric)
     if chance.metric == "cosine_similarity":
         return [f"the cosine consistency ({'; '.join(low)}) does not clear the cosine between the "
                 f"outputs of unrelated images ({level}): the metric does not separate shifted or "

@@ -18,7 +18,8 @@ import numpy as np
 import onnx
 
 from .graph import Graph
-from .loading import TensorTooLarge, iter_tensors
+from .loading import TensorTooLarge
+from .tensors import iter_tensors
 
 _RANDOM_OPS = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike",
                "Multinomial", "Bernoulli"}

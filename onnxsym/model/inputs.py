@@ -20,7 +20,7 @@ from onnx import TensorProto
 
 from ..errors import InputError
 from .graph import Graph, is_layer
-from .loading import type_name
+from .tensors import type_name
 
 _FLOATS = {TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.DOUBLE}
 IMAGE_TYPES = _FLOATS | {TensorProto.UINT8}

@@ -2,14 +2,13 @@
 
 How it works
 ------------
-The ``.onnx`` file is memory-mapped (read-only) and its protobuf wire format is walked by hand
-through the messages that can hold tensors (model → graph/functions/training info → nodes →
-attributes → tensors/subgraphs/sparse tensors). Every large ``TensorProto.raw_data`` payload is cut
-out of a *stripped* serialisation and replaced by an ordinary ONNX external-data reference to the
-same file (``location`` = the file's name, ``offset`` = where the payload starts, ``length``). Only
-that small stripped message is parsed by protobuf, so loading a model with embedded weights costs
-little more memory than its graph, and :meth:`LoadedModel.array` serves the weights as read-only
-NumPy views over the mapping.
+The ``.onnx`` file is memory-mapped (read-only) and its protobuf wire format walked by hand
+(:mod:`.wire`): every large ``TensorProto.raw_data`` payload stays in the file, replaced in a
+*stripped* copy of the message by an external-data reference to the file itself. Only that small
+copy is parsed by protobuf, so loading a model with embedded weights costs little more memory than
+its graph, and :meth:`LoadedModel.array` serves the weights as read-only NumPy views over the
+mapping (:mod:`.tensors` decodes the element types). Model-local functions are inlined in memory
+within a budget (:mod:`.functions`).
 
 Real external data (``onnx.save(..., save_as_external_data=True)``) is confined to the model's
 folder: absolute locations, ``..`` components and symlinks resolving outside the folder are
@@ -35,18 +34,19 @@ from google.protobuf.message import DecodeError
 
 from ..errors import ModelError
 from ..files import open_regular
+from .functions import MAX_CALL_DEPTH, MAX_INLINED_NODES, inline_local_functions
+from .tensors import (_ML_PLAIN, _PACKED, _PLAIN, _SIX_BIT, _TP, _ml, _type_name, gib, iter_tensors, readonly,
+                      type_name, unpack_6bit, unpack_bits)
+from .wire import BufferFile, Stripper, WireError, pread
 
-__all__ = ["LoadedModel", "load_model", "load_model_bytes", "iter_tensors", "IN_MEMORY", "STRIP_THRESHOLD", "TensorTooLarge",
-           "MAX_DENSE_BYTES", "MAX_INLINED_NODES", "MAX_CALL_DEPTH"]
+__all__ = ["LoadedModel", "load_model", "load_model_bytes", "iter_tensors", "type_name", "IN_MEMORY",
+           "STRIP_THRESHOLD", "TensorTooLarge", "MAX_DENSE_BYTES", "MAX_INLINED_NODES", "MAX_CALL_DEPTH"]
 
 IN_MEMORY = "<in-memory model>"   # what messages and reports call a model given as bytes
 #: ``raw_data`` payloads at least this large are left in the file and served from the mapping.
 STRIP_THRESHOLD = 1024
 #: a sparse tensor is densified only when its dense form takes at most this many bytes
 MAX_DENSE_BYTES = 1 << 30
-#: inlining model-local functions may create at most this many nodes, through calls this deep
-MAX_INLINED_NODES = 200_000
-MAX_CALL_DEPTH = 32
 #: tensors of more dimensions than this are refused (numpy holds at most 64)
 MAX_RANK = 32
 #: ``external_data`` keys onnxruntime accepts (it refuses a model with any other key)
@@ -57,410 +57,8 @@ class TensorTooLarge(ModelError):
     """A tensor whose values would take more memory than onnxsym allows itself (a sparse tensor
     declaring a huge dense shape): the caller treats the value as unavailable, with this reason."""
 
+
 DataOrigin = Literal["embedded", "external", "inline"]
-
-# --------------------------------------------------------------------------------------------
-# Wire-format walk
-# --------------------------------------------------------------------------------------------
-# Message kinds we descend into, as {field number: child kind}. Field numbers from onnx.proto.
-_MODEL, _GRAPH, _NODE, _ATTR, _FUNC, _SPARSE, _TRAIN, _TENSOR = range(8)
-_CHILDREN: dict[int, dict[int, int]] = {
-    _MODEL: {7: _GRAPH, 25: _FUNC, 20: _TRAIN},  # graph, functions, training_info
-    _TRAIN: {1: _GRAPH, 2: _GRAPH},  # initialization, algorithm
-    _GRAPH: {1: _NODE, 5: _TENSOR, 15: _SPARSE},  # node, initializer, sparse_initializer
-    _NODE: {5: _ATTR},  # attribute
-    _FUNC: {7: _NODE, 11: _ATTR},  # node, attribute_proto (default values)
-    # t, g, tensors, graphs, sparse_tensor, sparse_tensors
-    _ATTR: {5: _TENSOR, 6: _GRAPH, 10: _TENSOR, 11: _GRAPH, 22: _SPARSE, 23: _SPARSE},
-    # values only: onnx.checker reads sparse indices, so they stay inline (they are rare and small)
-    _SPARSE: {1: _TENSOR},
-}
-# TensorProto fields the walk looks at.
-_T_RAW_DATA, _T_EXTERNAL_DATA, _T_DATA_LOCATION = 9, 13, 14
-_MAX_DEPTH = 200
-
-
-class _WireError(Exception):
-    pass
-
-
-def _varint_bytes(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _entry(key: str, value: str) -> bytes:
-    """A serialised ``TensorProto.external_data`` field (StringStringEntryProto)."""
-    k = key.encode()
-    v = value.encode("utf-8", "replace")
-    body = b"\x0a" + _varint_bytes(len(k)) + k + b"\x12" + _varint_bytes(len(v)) + v
-    return b"\x6a" + _varint_bytes(len(body)) + body  # field 13, wire type 2
-
-
-class _BufferFile:
-    """The two reads the stripper makes (``pread``-like and ``readinto``), over bytes in memory."""
-
-    def __init__(self, data):
-        self.data = memoryview(data)
-        self.pos = 0
-
-    def seek(self, offset: int) -> None:
-        self.pos = offset
-
-    def readinto(self, view) -> int:
-        n = max(0, min(len(view), len(self.data) - self.pos))
-        view[:n] = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return n
-
-    def close(self) -> None:
-        pass
-
-
-def _pread(f, n: int, offset: int) -> bytes:
-    if isinstance(f, _BufferFile):
-        return bytes(f.data[offset:offset + n])
-    if hasattr(os, "pread"):
-        return os.pread(f.fileno(), n, offset)
-    f.seek(offset)  # pragma: no cover - Windows
-    return f.read(n)
-
-
-class _Stripper:
-    """Build the stripped serialisation of the ModelProto in file ``f`` (``size`` bytes).
-
-    Headers are read with ``pread`` through a small window rather than through the memory map,
-    so walking the file does not map its pages into this process (a large-folio page cache would
-    otherwise map megabytes around every header touched)."""
-
-    _WINDOW = 1 << 16
-
-    def __init__(self, f, size: int, location: str, threshold: int):
-        self.f = f
-        self.size = size
-        self.threshold = threshold
-        self.location = location
-        self.embedded: set[tuple[int, int]] = set()  # (offset, length) of payloads left in the file
-        self.stripped_bytes = 0
-        self.win = b""
-        self.ws = 0  # file offset of win[0]
-
-    def _fill(self, pos: int) -> None:
-        self.win = _pread(self.f, self._WINDOW, pos)
-        self.ws = pos
-
-    def _varint(self, pos: int, end: int) -> tuple[int, int]:
-        if pos >= end:
-            raise _WireError(f"truncated varint at byte {pos}")
-        i = pos - self.ws
-        win = self.win
-        if i < 0 or i + 10 > len(win):
-            if i < 0 or self.ws + len(win) < self.size:
-                self._fill(pos)
-                i = 0
-                win = self.win
-        b = win[i]
-        if b < 0x80:
-            return b, pos + 1
-        result = b & 0x7F
-        shift = 7
-        pos += 1
-        i += 1
-        while True:
-            if pos >= end:
-                raise _WireError(f"truncated varint at byte {pos}")
-            b = win[i]
-            pos += 1
-            i += 1
-            result |= (b & 0x7F) << shift
-            if b < 0x80:
-                return result, pos
-            shift += 7
-            if shift >= 70:
-                raise _WireError(f"malformed varint at byte {pos}")
-
-    def rewrite(self, kind: int, start: int, end: int, depth: int = 0):
-        """Walk one message; return None when it is unchanged, else (pieces, new_length).
-
-        Pieces are ``(offset, length)`` ranges of the file or ``bytes`` to insert."""
-        if depth > _MAX_DEPTH:
-            raise _WireError("messages nested too deeply")
-        children = _CHILDREN.get(kind)
-        is_tensor = kind == _TENSOR
-        threshold = self.threshold
-        pieces: list | None = None
-        copy_from = start
-        new_len = 0
-        raw_fields: list[tuple[int, int, int, int]] = []  # (field start, field end, payload start, payload end)
-        has_external = False
-        data_location = 0
-        pos = start
-        varint = self._varint
-        while pos < end:
-            fstart = pos
-            key, pos = varint(pos, end)
-            tag_end = pos
-            fn = key >> 3
-            wt = key & 7
-            if fn == 0:
-                raise _WireError(f"invalid field number 0 at byte {fstart}")
-            if wt == 2:
-                ln, pos = varint(pos, end)
-                pstart = pos
-                pos += ln
-                if pos > end:
-                    raise _WireError(f"field length runs past the end of its message at byte {fstart}")
-                if is_tensor:
-                    if fn == _T_RAW_DATA:
-                        raw_fields.append((fstart, pos, pstart, pos))
-                    elif fn == _T_EXTERNAL_DATA:
-                        has_external = True
-                    continue
-                if children is None or ln < threshold:
-                    continue
-                child = children.get(fn)
-                if child is None:
-                    continue
-                sub = self.rewrite(child, pstart, pos, depth + 1)
-                if sub is None:
-                    continue
-                sub_pieces, sub_len = sub
-                if pieces is None:
-                    pieces = []
-                # everything before this field, then its tag, new length and new content
-                if tag_end > copy_from:
-                    pieces.append((copy_from, tag_end - copy_from))
-                    new_len += tag_end - copy_from
-                lenb = _varint_bytes(sub_len)
-                pieces.append(lenb)
-                pieces.extend(sub_pieces)
-                new_len += len(lenb) + sub_len
-                copy_from = pos
-            elif wt == 0:
-                value, pos = varint(pos, end)
-                if is_tensor and fn == _T_DATA_LOCATION:
-                    data_location = value
-            elif wt == 5:
-                pos += 4
-            elif wt == 1:
-                pos += 8
-            else:
-                raise _WireError(f"unsupported wire type {wt} at byte {fstart}")
-            if pos > end:
-                raise _WireError(f"field runs past the end of its message at byte {fstart}")
-
-        if is_tensor:
-            if not raw_fields or has_external or data_location == 1:
-                return None
-            _, _, pstart, pend = raw_fields[-1]  # protobuf: the last occurrence wins
-            length = pend - pstart
-            if length < threshold:
-                return None
-            pieces = []
-            new_len = 0
-            copy_from = start
-            for fs, fe, _, _ in raw_fields:
-                if fs > copy_from:
-                    pieces.append((copy_from, fs - copy_from))
-                    new_len += fs - copy_from
-                copy_from = fe
-            if end > copy_from:
-                pieces.append((copy_from, end - copy_from))
-                new_len += end - copy_from
-            extra = (
-                _entry("location", self.location)
-                + _entry("offset", str(pstart))
-                + _entry("length", str(length))
-                + b"\x70\x01"  # data_location = EXTERNAL
-            )
-            pieces.append(extra)
-            new_len += len(extra)
-            self.embedded.add((pstart, length))
-            self.stripped_bytes += length
-            return pieces, new_len
-
-        if pieces is None:
-            return None
-        if end > copy_from:
-            pieces.append((copy_from, end - copy_from))
-            new_len += end - copy_from
-        return pieces, new_len
-
-    def strip(self) -> bytes:
-        size = self.size
-        result = self.rewrite(_MODEL, 0, size)
-        if result is None:
-            pieces, total = [(0, size)], size
-        else:
-            pieces, total = result
-        out = bytearray(total)
-        view = memoryview(out)
-        pos = 0
-        f = self.f
-        for p in pieces:
-            if isinstance(p, tuple):
-                off, n = p
-                f.seek(off)
-                if f.readinto(view[pos:pos + n]) != n:
-                    raise _WireError("the file changed while it was read")
-                pos += n
-            else:
-                view[pos:pos + len(p)] = p
-                pos += len(p)
-        view.release()
-        return out
-
-
-# --------------------------------------------------------------------------------------------
-# dtypes
-# --------------------------------------------------------------------------------------------
-_TP = onnx.TensorProto
-
-
-def _ml(name: str):
-    import ml_dtypes
-
-    return np.dtype(getattr(ml_dtypes, name))
-
-
-# data_type -> (numpy dtype of raw little-endian storage) for byte-sized types
-_PLAIN = {
-    _TP.FLOAT: "<f4",
-    _TP.UINT8: "u1",
-    _TP.INT8: "i1",
-    _TP.UINT16: "<u2",
-    _TP.INT16: "<i2",
-    _TP.INT32: "<i4",
-    _TP.INT64: "<i8",
-    _TP.BOOL: "?",
-    _TP.FLOAT16: "<f2",
-    _TP.DOUBLE: "<f8",
-    _TP.UINT32: "<u4",
-    _TP.UINT64: "<u8",
-    _TP.COMPLEX64: "<c8",
-    _TP.COMPLEX128: "<c16",
-}
-_ML_PLAIN = {
-    _TP.BFLOAT16: "bfloat16",
-    _TP.FLOAT8E4M3FN: "float8_e4m3fn",
-    _TP.FLOAT8E4M3FNUZ: "float8_e4m3fnuz",
-    _TP.FLOAT8E5M2: "float8_e5m2",
-    _TP.FLOAT8E5M2FNUZ: "float8_e5m2fnuz",
-    _TP.FLOAT8E8M0: "float8_e8m0fnu",
-}
-# sub-byte types: data_type -> (bits, result dtype, signed)
-_PACKED = {
-    _TP.UINT4: (4, "u1", False),
-    _TP.INT4: (4, "i1", True),
-    _TP.UINT2: (2, "u1", False),
-    _TP.INT2: (2, "i1", True),
-    _TP.FLOAT4E2M1: (4, "ml:float4_e2m1fn", False),
-}
-_SIX_BIT = {_TP.FLOAT6E2M3: "float6_e2m3fn", _TP.FLOAT6E3M2: "float6_e3m2fn"}
-
-
-def type_name(data_type: int) -> str:
-    """The name of an ONNX element type (``FLOAT``…), or ``data type N`` for a value ONNX lacks."""
-    return _type_name(data_type)
-
-
-def _type_name(data_type: int) -> str:
-    try:
-        return _TP.DataType.Name(data_type)
-    except ValueError:
-        return f"data type {data_type}"
-
-
-def _unpack_bits(packed: np.ndarray, bits: int, count: int) -> np.ndarray:
-    """Unpack ``8 // bits`` elements per byte, least significant bits first, to one uint8 each."""
-    per = 8 // bits
-    mask = (1 << bits) - 1
-    out = np.empty((packed.size, per), dtype=np.uint8)
-    for k in range(per):
-        np.bitwise_and(packed >> (bits * k), mask, out=out[:, k])
-    return out.reshape(-1)[:count]
-
-
-def _unpack_6bit(packed: np.ndarray, count: int) -> np.ndarray:
-    groups = -(-count // 4)
-    data = np.zeros(groups * 3, dtype=np.uint32)
-    data[: packed.size] = packed[: groups * 3]
-    word = data[0::3] | (data[1::3] << 8) | (data[2::3] << 16)
-    out = np.empty((groups, 4), dtype=np.uint8)
-    for k in range(4):
-        out[:, k] = (word >> (6 * k)) & 0x3F
-    return out.reshape(-1)[:count]
-
-
-def _gib(n: int) -> str:
-    return f"{n / (1 << 30):.3g} GiB" if n >= (1 << 27) else f"{n / (1 << 20):.3g} MiB"
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
-# --------------------------------------------------------------------------------------------
-# Tensor iteration over a parsed model
-# --------------------------------------------------------------------------------------------
-def _iter_attr(attr: onnx.AttributeProto, where: str):
-    here = f"{where} attribute '{attr.name}'"
-    if attr.HasField("t"):
-        yield attr.t, here
-    for t in attr.tensors:
-        yield t, here
-    if attr.HasField("sparse_tensor"):
-        yield attr.sparse_tensor.values, here
-        yield attr.sparse_tensor.indices, here
-    for s in attr.sparse_tensors:
-        yield s.values, here
-        yield s.indices, here
-    if attr.HasField("g"):
-        yield from _iter_graph(attr.g, here)
-    for g in attr.graphs:
-        yield from _iter_graph(g, here)
-
-
-def _iter_nodes(nodes, where: str):
-    for i, node in enumerate(nodes):
-        if not len(node.attribute):
-            continue
-        nwhere = f"{where} node '{node.name or f'{node.op_type}#{i}'}'"
-        for attr in node.attribute:
-            yield from _iter_attr(attr, nwhere)
-
-
-def _iter_graph(graph: onnx.GraphProto, where: str):
-    gwhere = f"{where} graph '{graph.name}'" if where else f"graph '{graph.name}'"
-    for t in graph.initializer:
-        yield t, f"{gwhere} initializer"
-    for s in graph.sparse_initializer:
-        yield s.values, f"{gwhere} sparse initializer"
-        yield s.indices, f"{gwhere} sparse initializer"
-    yield from _iter_nodes(graph.node, gwhere)
-
-
-def iter_tensors(model: onnx.ModelProto) -> Iterator[tuple[onnx.TensorProto, str]]:
-    """Every TensorProto in the model, with a readable place: initializers, sparse initializers
-    (values and indices), Constant-like node attributes, subgraphs at any depth, model-local
-    functions (nodes and default attributes) and training-info graphs."""
-    if model.HasField("graph"):
-        yield from _iter_graph(model.graph, "")
-    for f in model.functions:
-        fwhere = f"function '{f.domain}.{f.name}'"
-        yield from _iter_nodes(f.node, fwhere)
-        for attr in f.attribute_proto:
-            yield from _iter_attr(attr, fwhere)
-    for k, ti in enumerate(model.training_info):
-        if ti.HasField("initialization"):
-            yield from _iter_graph(ti.initialization, f"training_info[{k}]")
-        if ti.HasField("algorithm"):
-            yield from _iter_graph(ti.algorithm, f"training_info[{k}]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,14 +328,14 @@ class LoadedModel:
                     f"{_type_name(dt)} {list(dims)}",
                 )
             if dtype is not None:
-                return _readonly(raw.view(dtype).reshape(dims))
+                return readonly(raw.view(dtype).reshape(dims))
             if dt in _PACKED:
-                return _readonly(self._finish_packed(dt, _unpack_bits(raw, _PACKED[dt][0], count), dims))
-            return _readonly(_unpack_6bit(raw, count).view(_ml(_SIX_BIT[dt])).reshape(dims))
+                return readonly(self._finish_packed(dt, unpack_bits(raw, _PACKED[dt][0], count), dims))
+            return readonly(unpack_6bit(raw, count).view(_ml(_SIX_BIT[dt])).reshape(dims))
 
         if tensor.data_location == _TP.EXTERNAL:  # pragma: no cover - handled in _raw_view
             raise self._fail(tensor, "external data could not be read")
-        return _readonly(self._typed(tensor, dt, dtype, dims, count))
+        return readonly(self._typed(tensor, dt, dtype, dims, count))
 
     def _finish_packed(self, dt: int, unpacked: np.ndarray, dims) -> np.ndarray:
         bits, kind, signed = _PACKED[dt]
@@ -786,7 +384,7 @@ class LoadedModel:
             if ints.size != -(-count // per):
                 check(ints.size * per, "int32_data (packed)")
             packed = ints.view(np.uint32).astype(np.uint8)
-            return self._finish_packed(dt, _unpack_bits(packed, bits, count), dims)
+            return self._finish_packed(dt, unpack_bits(packed, bits, count), dims)
         check(ints.size, "int32_data")
         if dt in _SIX_BIT:
             return (ints.view(np.uint32).astype(np.uint8) & 0x3F).view(_ml(_SIX_BIT[dt])).reshape(dims)
@@ -818,8 +416,8 @@ class LoadedModel:
         total = math.prod(dims)
         dense_bytes = total * values.dtype.itemsize
         if dense_bytes > max_bytes:
-            raise TensorTooLarge(f"{where} declares a dense shape {list(dims)} of {_gib(dense_bytes)} "
-                                 f"({nnz} stored values); onnxsym densifies at most {_gib(max_bytes)}")
+            raise TensorTooLarge(f"{where} declares a dense shape {list(dims)} of {gib(dense_bytes)} "
+                                 f"({nnz} stored values); onnxsym densifies at most {gib(max_bytes)}")
         if indices.ndim == 1 and indices.size == nnz:
             flat = indices.astype(np.int64)
         elif indices.ndim == 2 and indices.shape == (nnz, len(dims)):
@@ -836,7 +434,7 @@ class LoadedModel:
             raise ModelError(f"{where}: index out of range for shape {list(dims)}")
         dense = np.zeros(total, dtype=values.dtype)
         dense[flat] = values
-        return _readonly(dense.reshape(dims))
+        return readonly(dense.reshape(dims))
 
     def tensor_with_data(self, tensor: onnx.TensorProto) -> onnx.TensorProto:
         """A copy of ``tensor`` whose values are inline ``raw_data`` (for tools such as
@@ -890,78 +488,6 @@ def _resolve_location(base_dir: Path, location: str, fail) -> Path:
 # --------------------------------------------------------------------------------------------
 # load_model
 # --------------------------------------------------------------------------------------------
-def _inline_local_functions(model: onnx.ModelProto):
-    """Inline the model-local functions the graph calls, in memory: each call site's convs then
-    appear with their own weights (a function body's weight is usually a parameter) and shape
-    inference sees through them. Returns (model, number of calls inlined, note or None)."""
-    if not len(model.functions):
-        return model, 0, None
-    local = {(f.domain, f.name) for f in model.functions}
-    calls = sum(1 for _ in _iter_called(model.graph, local))
-    if not calls:
-        return model, 0, None
-    _check_inline_budget(model)
-    try:
-        import onnx.inliner
-
-        inlined = onnx.inliner.inline_local_functions(model)
-    except Exception as e:  # keep the functions: their convs are then listed once, per definition
-        return model, 0, f"model-local functions could not be inlined ({' '.join(str(e).split())[:120]}); " \
-                         "convs inside them are analysed once per definition"
-    return inlined, calls, f"{calls} call(s) of model-local functions inlined in memory: each call's convs are listed"
-
-
-def _count_nodes(graph_or_fn, local, size_of) -> int:
-    """Nodes of a graph (subgraphs included) once every call of a local function is inlined."""
-    total = 0
-    for node in graph_or_fn.node:
-        key = (node.domain, node.op_type)
-        total += size_of(key) if key in local else 1
-        for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.GRAPH:
-                total += _count_nodes(attr.g, local, size_of)
-            elif attr.type == onnx.AttributeProto.GRAPHS:
-                total += sum(_count_nodes(g, local, size_of) for g in attr.graphs)
-        if total > MAX_INLINED_NODES:
-            return total
-    return total
-
-
-def _check_inline_budget(model: onnx.ModelProto) -> None:
-    """Refuse (ModelError) model-local functions whose inlining would explode: a call cycle, a
-    call chain deeper than MAX_CALL_DEPTH, or more than MAX_INLINED_NODES nodes once inlined (a
-    chain of functions each calling the next twice doubles the graph at every level)."""
-    funcs = {(f.domain, f.name): f for f in model.functions}
-    sizes: dict = {}
-    depth: dict = {}
-    active: list = []
-
-    def visit(key):
-        if key in sizes:
-            return sizes[key]
-        if key in active:
-            cycle = " → ".join(f"{k[1]}" for k in active[active.index(key):] + [key])
-            raise ModelError(f"model-local functions call each other in a cycle ({cycle}); "
-                             "such a model cannot be inlined or run")
-        if len(active) >= MAX_CALL_DEPTH:
-            raise ModelError(f"model-local function calls nest more than {MAX_CALL_DEPTH} deep; "
-                             "onnxsym refuses to inline them")
-        active.append(key)
-        fn = funcs[key]
-        callees = [(n.domain, n.op_type) for n in _all_nodes(fn) if (n.domain, n.op_type) in funcs]
-        depth[key] = 1 + max((visit_depth(c) for c in callees), default=0)
-        sizes[key] = min(_count_nodes(fn, funcs, visit), MAX_INLINED_NODES + 1)
-        active.pop()
-        return sizes[key]
-
-    def visit_depth(key):
-        visit(key)
-        return depth[key]
-
-    total = _count_nodes(model.graph, funcs, visit)
-    if total > MAX_INLINED_NODES:
-        raise ModelError(f"inlining the model-local functions would create more than {MAX_INLINED_NODES:,} "
-                         "nodes (functions that call each other repeatedly); onnxsym refuses to inline them")
 
 
 def _first_non_utf8(model: onnx.ModelProto) -> str | None:
@@ -984,29 +510,6 @@ def _first_non_utf8(model: onnx.ModelProto) -> str | None:
                 else:
                     stack.append((value, f"{where}.{fd.name}"))
     return None
-
-
-def _all_nodes(graph_or_fn):
-    for node in graph_or_fn.node:
-        yield node
-        for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.GRAPH:
-                yield from _all_nodes(attr.g)
-            elif attr.type == onnx.AttributeProto.GRAPHS:
-                for g in attr.graphs:
-                    yield from _all_nodes(g)
-
-
-def _iter_called(graph, local):
-    for node in graph.node:
-        if (node.domain, node.op_type) in local:
-            yield node
-        for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.GRAPH:
-                yield from _iter_called(attr.g, local)
-            elif attr.type == onnx.AttributeProto.GRAPHS:
-                for g in attr.graphs:
-                    yield from _iter_called(g, local)
 
 
 def load_model(path: str | os.PathLike) -> LoadedModel:
@@ -1043,16 +546,16 @@ def load_model_bytes(data: bytes, label: str = IN_MEMORY) -> LoadedModel:
     in-memory model has no folder, so it may not reference external data."""
     if not len(data):
         raise ModelError(f"{label} is empty, not an ONNX model")
-    return _open(_BufferFile(data), len(data), data, name=label, location="", path=None, base_dir=None)
+    return _open(BufferFile(data), len(data), data, name=label, location="", path=None, base_dir=None)
 
 
 def _open(f, size: int, mm, *, name: str, location: str, path, base_dir) -> LoadedModel:
     """The loader's work once the bytes are reachable through ``f`` (reads) and ``mm`` (views)."""
-    stripper = _Stripper(f, size, location or "__onnxsym_in_memory__", STRIP_THRESHOLD)
+    stripper = Stripper(f, size, location or "__onnxsym_in_memory__", STRIP_THRESHOLD)
     try:
         stripped = stripper.strip()
-    except _WireError as e:
-        head = _pread(f, 256, 0)
+    except WireError as e:
+        head = pread(f, 256, 0)
         if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
             raise ModelError(f"{name} is not an ONNX model (it looks like a text file)") from None
         raise ModelError(f"{name} is not a valid ONNX model (truncated or corrupt: {e})") from None
@@ -1083,7 +586,7 @@ def _open(f, size: int, mm, *, name: str, location: str, path, base_dir) -> Load
     if model.ir_version >= 3 and not len(model.opset_import):
         raise ModelError(f"{name} is not an ONNX model (it imports no opset)")
 
-    analysed, calls, note = _inline_local_functions(model)
+    analysed, calls, note = inline_local_functions(model)
     loaded = LoadedModel(
         path=path, model=analysed, file_model=model, inlined_calls=calls, notes=[note] if note else [],
         size_bytes=size, external_bytes=0, base_dir=base_dir, _mm=mm,

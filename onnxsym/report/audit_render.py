@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..wording import is_cosine, param
+from ..wording import is_cosine, metric_delta, metric_interval, metric_value, param
 from .labels import layer_label
 from .text import fmt, table
 
@@ -71,23 +71,19 @@ def to_table(report) -> str:
     elif "error" in cons:
         out.append(f"consistency: failed: {cons['error']}")
     else:
-        cosine = is_cosine(cons.get("metric"))
+        metric = cons.get("metric")
+        what = "mean cosine similarity" if is_cosine(metric) else "consistency"
         for kind in ("shift", "flip"):
             part = cons.get(kind) or {}
-            ci = part.get("ci95") or [None, None]
             n = part.get("pairs") if kind == "shift" else part.get("images")
             unit = "pairs" if kind == "shift" else "images"
-            v = part.get("consistency")
-            scale, suffix, nd = (1, "", 3) if cosine else (100, " %", 1)
-            what = "mean cosine similarity" if cosine else "consistency"
+            ci = metric_interval(part.get("ci95"), metric) or "[—, —]"
             chance = (cons.get("chance") or {}).get("value")
             extra = (f"{cons.get('images')} images, " if kind == "shift" else "") + \
                 f"seed {cons.get('seed')}, provider {cons.get('provider')}"
-            out.append(f"{kind} {what}: {fmt(None if v is None else scale * v, nd)}{suffix} "
-                       f"[95% CI {fmt(None if ci[0] is None else scale * ci[0], nd)}, "
-                       f"{fmt(None if ci[1] is None else scale * ci[1], nd)}] over {n} {unit} ({extra})"
-                       + ("" if chance is None else
-                          f"; unrelated images: {fmt(scale * chance, nd)}{suffix}"))
+            out.append(f"{kind} {what}: {metric_value(part.get('consistency'), metric)} "
+                       f"[95% CI {ci[1:-1]}] over {n} {unit} ({extra})"
+                       + ("" if chance is None else f"; unrelated images: {metric_value(chance, metric)}"))
     if cons and "error" not in cons:
         for note in cons.get("notes") or []:
             out.append(f"note: {note}")
@@ -127,16 +123,16 @@ def compare_table(deltas: dict, a: str, b: str) -> str:
         if va is None and vb is None:
             continue
         cis = s.get(f"{kind}_ci95") or [None, None]
-        cosine = "cosine_similarity" in (s.get("consistency_metric") or [])
+        metric = "cosine_similarity" if "cosine_similarity" in (s.get("consistency_metric") or []) else None
+        cosine = is_cosine(metric)
 
         def one(v, ci):
             if v is None:
                 return "—"
-            scale, unit, nd = (1, "", 3) if cosine else (100, " %", 1)
-            text = f"{scale * v:.{nd}f}{unit}"
-            return text + (f" [{scale * ci[0]:.{nd}f}, {scale * ci[1]:.{nd}f}]" if ci and None not in ci else "")
+            interval = metric_interval(ci, metric)
+            return metric_value(v, metric) + (f" {interval}" if interval else "")
 
-        delta = "" if dv is None else (f" ({dv:+.3f})" if cosine else f" ({100 * dv:+.1f} points)")
+        delta = "" if dv is None else f" ({metric_delta(dv, metric)})"
         out.append(f"{kind} {'mean cosine' if cosine else 'consistency'}: {one(va, cis[0])} → {one(vb, cis[1])}{delta}")
     if s.get("protocol_differences"):
         out.append("warning: consistency measured differently: " + "; ".join(s["protocol_differences"]))

@@ -2,7 +2,9 @@
 :meth:`~onnxsym.consistency.results.ConsistencyReport.to_dict`) and a text table."""
 from __future__ import annotations
 
-from ..wording import param
+from ..wording import is_cosine, metric_interval, metric_value, param
+
+COSINE, SHARE = "cosine_similarity", "top1_agreement"  # how a value is shown: plain or as %
 
 import json
 
@@ -14,39 +16,36 @@ def to_json(r) -> str:
 
 
 def _cosine_metric(r) -> bool:
-    return r.output.metric == "cosine_similarity"
+    return is_cosine(r.output.metric)
 
 
 def _pct(x, cosine=False):
+    """A value with its unit: ``88.0 %`` or ``cosine 0.412``."""
     if x is None:
         return "—"
-    return f"cosine {x:.3f}" if cosine else f"{100 * x:.1f} %"
+    return f"cosine {metric_value(x, COSINE)}" if cosine else metric_value(x, SHARE)
 
 
 def _ci(ci, cosine=False):
-    if not ci:
-        return "—"
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if cosine else f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}] %"
+    """An interval: ``[71.2, 95.6] %`` or ``[0.301, 0.522]``."""
+    text = metric_interval(ci, COSINE if cosine else SHARE)
+    return "—" if not text else text if cosine else f"{text} %"
 
 
 def _chance_value(r):
     ch = r.chance
-    return None if ch is None else ch.value
+    return ch.value if ch is not None else None
 
 
 def _chance_text(r, cosine):
-    v = _chance_value(r)
-    if v is None:
-        return "—"
-    return f"{v:.3f}" if cosine else f"{100 * v:.1f} %"
+    return metric_value(_chance_value(r), COSINE if cosine else SHARE)
 
 
 def _part(name, res, cosine, chance=None):
     if res.consistency is None:
         return f"{name} n/a" + (" (all outputs flat)" if cosine else "")
-    ci = res.ci95
-    ci_t = "" if not ci else (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if cosine else
-                              f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]")
+    ci = metric_interval(res.ci95, COSINE if cosine else SHARE)
+    ci_t = f" {ci}" if ci else ""
     s = f"{name} {_pct(res.consistency, cosine)}{ci_t}"
     if chance is not None:
         s += f" (unrelated images: {chance:.3f})" if cosine else f" (unrelated images: {100 * chance:.1f} %)"
