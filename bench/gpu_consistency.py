@@ -12,7 +12,7 @@ What it measures (all in one process, same session options, same card):
               (ImageNet mean/std), Transpose to NCHW, the model, ArgMax -> int64 top-1 [4B].
               B = inputs-per-run / 4, so both paths run the same number of model inputs per run.
               Throughput counts model inputs (4 per base image) and includes the upload.
-3. check    - the same offsets cropped and normalised on the host (onnxsym.images.Normalizer,
+3. check    - the same offsets cropped and normalised on the host (onnxsym.consistency.preprocess.Normalizer,
               the CPU path of `onnxsym consistency`), run through the plain model: the top-1 of
               every variant must be identical to the device path's. Also prints the shift and
               flip agreement over the shipped photos from the device path.

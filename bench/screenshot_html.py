@@ -3,7 +3,7 @@
     python bench/screenshot_html.py [--model models/mobilenet_v2.onnx] [--out /tmp/onnxsym_report.html]
                                     [--png /tmp/report.png] [--width 1400] [--height 3000]
 
-Builds the audit dict with ``onnxsym.auditing.audit`` (CPU provider) or, with ``--standalone`` or
+Builds the audit dict with ``onnxsym.audit`` (CPU provider) or, with ``--standalone`` or
 where that module is missing, here (weights; padding at 1x3x224x224 when onnxsym.padding exists;
 consistency on the shipped sample photos when onnxsym.consistency exists; two example gates),
 renders it with ``onnxsym.report.html.render_html`` and, when /usr/bin/chromium (Debian
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=1400)
     ap.add_argument("--height", type=int, default=3000)
     ap.add_argument("--standalone", action="store_true",
-                    help="build the audit dict here (with example gates) instead of onnxsym.auditing.audit")
+                    help="build the audit dict here (with example gates) instead of onnxsym.audit")
     a = ap.parse_args(argv)
     try:
         from onnxsym import audit as run_audit     # the real `onnxsym audit` pipeline
