@@ -1,21 +1,27 @@
 """Render the HTML audit report of models/mobilenet_v2.onnx and screenshot it with headless Chromium.
 
-    python bench/screenshot_html.py [--model models/mobilenet_v2.onnx] [--out /tmp/onnxsym_report.html]
-                                    [--png /tmp/report.png] [--width 1400] [--height 3000]
+    python bench/screenshot_html.py [--model models/mobilenet_v2.onnx | --json audit.json]
+                                    [--out /tmp/onnxsym_report.html] [--png /tmp/report.png]
+                                    [--widths 1400,420] [--height 0]
 
 Builds the audit dict with ``onnxsym.audit`` (CPU provider) or, with ``--standalone`` or
 where that module is missing, here (weights; padding at 1x3x224x224 when onnxsym.padding exists;
-consistency on the shipped sample photos when onnxsym.consistency exists; two example gates),
-renders it with ``onnxsym.report.html.render_html`` and, when /usr/bin/chromium (Debian
-``chromium``) is there, writes a full-page screenshot. Look at the PNG before calling a change done.
+consistency on the shipped sample photos when onnxsym.consistency exists; two example gates);
+``--json`` reads one that ``onnxsym audit --json`` wrote instead. Renders it with
+``onnxsym.report.html.render_html`` and, when /usr/bin/chromium (Debian ``chromium``) is there,
+writes one full-page screenshot per width (``report_1400.png``, ``report_420.png``) and prints
+the page's width against the viewport's. Look at the PNGs before calling a change done.
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import hashlib
+import html
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +53,23 @@ def thumbnail(path: Path, size: int = 160) -> str | None:
     except OSError:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _thumbs(consistency: dict) -> list:
+    """Old-style thumbnail entries (no compared views) of the shipped photos whose top-1 changed."""
+    samples, thumbs = ROOT / "onnxsym" / "samples", []
+    for p in (consistency.get("per_image") or []):
+        why = []
+        if p.get("shift_agree") is not None and p["shift_agree"] < p.get("shift_pairs", 0):
+            why.append(("shift", f"{p['shift_pairs'] - p['shift_agree']} of {p['shift_pairs']} "
+                                 "crop pairs disagree"))
+        if p.get("flip") == 0:
+            why.append(("flip", "top-1 changes when mirrored"))
+        for w, detail in why:
+            uri = thumbnail(samples / p["name"])
+            if uri:
+                thumbs.append({"name": p["name"], "data_uri": uri, "why": w, "detail": detail})
+    return thumbs
 
 
 def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
@@ -81,18 +104,7 @@ def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
         except Exception as exc:  # the report shows what failed
             consistency = {"error": f"{type(exc).__name__}: {exc}"}
         timings["consistency_s"] = round(time.perf_counter() - t, 3)
-        samples = ROOT / "onnxsym" / "samples"
-        for p in (consistency.get("per_image") or []):
-            why = []
-            if p.get("shift_agree") is not None and p["shift_agree"] < p.get("shift_pairs", 0):
-                why.append(("shift", f"{p['shift_pairs'] - p['shift_agree']} of {p['shift_pairs']} "
-                                     "crop pairs disagree"))
-            if p.get("flip") == 0:
-                why.append(("flip", "top-1 changes when mirrored"))
-            for w, detail in why:
-                uri = thumbnail(samples / p["name"])
-                if uri:
-                    thumbs.append({"name": p["name"], "data_uri": uri, "why": w, "detail": detail})
+        thumbs = _thumbs(consistency)
 
     internal = weights["summary"]["internal"]
     base = weights["summary"]["baseline"]
@@ -137,11 +149,44 @@ def build_audit(model: str, input_shape: str = "1x3x224x224") -> dict:
     }
 
 
+def _chromium() -> str | None:
+    return shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+# Chromium's headless --dump-dom clamps the window to 500 px wide, so the page is measured in an
+# iframe of the exact width; a srcdoc iframe shares the outer page's origin, so its script may
+# write the numbers into the outer DOM that --dump-dom prints.
+_MEASURE = """<script>window.addEventListener('load',function(){var d=document.documentElement;
+var p=parent.document.createElement('pre');p.id='onnxsym-measure';p.textContent=JSON.stringify(
+{scrollWidth:d.scrollWidth,scrollHeight:d.scrollHeight,innerWidth:window.innerWidth});
+parent.document.body.appendChild(p);});</script>"""
+
+
+def measure(page: str, width: int, exe: str, tmp: str) -> dict | None:
+    """scrollWidth, scrollHeight and innerWidth of ``page`` laid out ``width`` px wide."""
+    inner = page.replace("</body>", _MEASURE + "</body>")
+    outer = (f'<!DOCTYPE html><html><body style="margin:0;overflow:hidden"><iframe style="border:0;'
+             f'display:block;width:{width}px;height:2000px" srcdoc="{html.escape(inner, quote=True)}">'
+             '</iframe></body></html>')
+    Path(tmp).write_text(outer, encoding="utf-8")
+    r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={width},2000",
+                        "--dump-dom", "file://" + os.path.abspath(tmp)], capture_output=True, text=True, timeout=120)
+    m = re.search(r'<pre id="onnxsym-measure">(.*?)</pre>', r.stdout, re.S)
+    return json.loads(html.unescape(m.group(1))) if m else None
+
+
 def screenshot(html_path: str, png: str, width: int, height: int) -> bool:
-    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    """A screenshot ``width`` px wide; ``height`` 0: the page's full height at that width."""
+    exe = _chromium()
     if exe is None:
         print("chromium not found (apt-get install -y chromium); HTML written, no screenshot")
         return False
+    dims = measure(Path(html_path).read_text(encoding="utf-8"), width, exe, png + ".measure.html")
+    if dims:
+        fits = "fits" if dims["scrollWidth"] <= dims["innerWidth"] else "WIDER THAN THE VIEWPORT"
+        print(f"{width} px: page {dims['scrollWidth']} px wide, viewport {dims['innerWidth']} px ({fits})")
+        height = height or min(20000, dims["scrollHeight"] + 20)
+    height = height or 3000
     cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
            f"--screenshot={png}", f"--window-size={width},{height}", "file://" + os.path.abspath(html_path)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -153,11 +198,12 @@ def screenshot(html_path: str, png: str, width: int, height: int) -> bool:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "mobilenet_v2.onnx"))
+    ap.add_argument("--json", help="render this onnxsym.audit/1 JSON instead of auditing --model")
     ap.add_argument("--input-shape", default="1x3x224x224")
     ap.add_argument("--out", default="/tmp/onnxsym_report.html")
-    ap.add_argument("--png", default="/tmp/report.png")
-    ap.add_argument("--width", type=int, default=1400)
-    ap.add_argument("--height", type=int, default=3000)
+    ap.add_argument("--png", default="/tmp/report.png", help="report.png -> report_1400.png, report_420.png")
+    ap.add_argument("--widths", default="1400,420", help="comma-separated viewport widths")
+    ap.add_argument("--height", type=int, default=0, help="screenshot height; 0: the full page")
     ap.add_argument("--standalone", action="store_true",
                     help="build the audit dict here (with example gates) instead of onnxsym.audit")
     a = ap.parse_args(argv)
@@ -165,7 +211,9 @@ def main(argv=None) -> int:
         from onnxsym import audit as run_audit     # the real `onnxsym audit` pipeline
     except ImportError:
         run_audit = None
-    if run_audit is not None and not a.standalone:
+    if a.json:
+        audit = json.loads(Path(a.json).read_text(encoding="utf-8"))
+    elif run_audit is not None and not a.standalone:
         shape = [int(x) for x in a.input_shape.lower().split("x")]
         audit = run_audit(a.model, input_shape=shape, provider="cpu").to_dict()
     else:
@@ -175,7 +223,9 @@ def main(argv=None) -> int:
     dt = time.perf_counter() - t
     Path(a.out).write_text(page, encoding="utf-8")
     print(f"wrote {a.out}: {len(page.encode()) / 1024:.0f} KiB, rendered in {dt * 1000:.0f} ms")
-    screenshot(a.out, a.png, a.width, a.height)
+    stem, ext = os.path.splitext(a.png)
+    for w in (int(x) for x in a.widths.split(",") if x.strip()):
+        screenshot(a.out, f"{stem}_{w}{ext or '.png'}", w, a.height)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Public API (imported lazily so ``onnxsym --version`` stays fast):
 ``analyze_weights``, ``analyze_padding``, ``measure_consistency``, ``audit``, ``compare``,
-``load_model``, ``Gates``, and the error types (``OnnxsymError`` and its subclasses
+``load_model``, ``write_html``, ``run_study``, ``Gates``, and the error types (``OnnxsymError`` and its subclasses
 ``InputError``, ``ModelError``, ``RuntimeFailure``, each with its ``exit_code``).
 Every entry point takes a model as a path, bytes, an ``onnx.ModelProto`` or a ``LoadedModel``.
 """
@@ -17,6 +17,8 @@ _LAZY = {
     "audit": ("onnxsym.auditing.run", "audit"),
     "compare": ("onnxsym.auditing.compare", "compare_docs"),
     "load_model": ("onnxsym.model.loading", "load_model"),
+    "write_html": ("onnxsym.report.writing", "write_html"),
+    "run_study": ("onnxsym.study.run", "study"),
     "Gates": ("onnxsym.auditing.gates", "Gates"),
     "OnnxsymError": ("onnxsym.errors", "OnnxsymError"),
     "InputError": ("onnxsym.errors", "InputError"),

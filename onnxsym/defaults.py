@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # ---- consistency --------------------------------------------------------------------------
 PROVIDER = "auto"          # auto | cuda | cpu
+PIPELINE = "auto"          # auto | device | host: where the crops of the consistency run are made
 PAIRS_PER_IMAGE = 5        # shift pairs per image (Zhang uses 5 passes, one pair per image each)
 SEED = 0                   # seed of the crop offsets
 PRESET = "imagenet"        # input normalisation
@@ -20,3 +21,10 @@ SUGGEST = True
 
 # ---- audit --------------------------------------------------------------------------------
 ASYMMETRY_BELOW = 0.5      # a layer counts as asymmetric below this S (max_asymmetric_layers)
+
+# ---- study --------------------------------------------------------------------------------
+JOBS = 1                   # models measured at once (worker processes)
+RESAMPLES = 9999           # bootstrap and permutation resamples of the study's statistics
+MIN_FAMILIES = 5           # fewer representatives of a metric kind: no correlation is estimated
+FAMILY_MAX_DISTANCE = 0.05  # two models are one family when no matched layer's mean kernels differ more
+FAMILY_MIN_COVERAGE = 0.9  # ... and the matched layers cover at least this share of each

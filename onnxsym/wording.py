@@ -33,6 +33,11 @@ def flags(mapping: dict):
         _FLAGS.update(saved)
 
 
+def current_flags() -> dict:
+    """The wording in force (parameter -> flag), to hand to worker processes."""
+    return dict(_FLAGS)
+
+
 def param(name: str, example=None) -> str:
     """``name`` as the caller spells it: ``--input-shape 1x3x224x224`` on the command line (the
     example quoted for the shell where it needs it), ``input_shape='1x3x224x224'`` in Python."""

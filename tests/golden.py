@@ -27,7 +27,7 @@ from onnx import TensorProto, helper  # noqa: E402
 
 # keys whose values depend on the machine or the moment, not on the model
 VOLATILE = {"timings", "seconds", "timing", "inputs_per_second", "load_s", "layers_s", "total_s",
-            "weights_s", "consistency_s", "onnxsym_version"}
+            "weights_s", "consistency_s", "onnxsym_version", "versions"}
 _TIME = re.compile(r" \| \d+(\.\d+)? s$")
 
 
@@ -40,7 +40,6 @@ def _builders():
     audit (``--no-run``), consistency (with its extra CLI arguments)."""
     import consistency_models as cm
     import graphs
-    import test_padding as tp
 
     def save(model, tmp, name):
         path = os.path.join(tmp, name + ".onnx")
@@ -72,7 +71,7 @@ def _builders():
 
         node = helper.make_node("If", ["c"], ["y"], then_branch=branch("t", 2), else_branch=branch("e", 1), name="if")
         g = helper.make_graph([node], "g", [x, cond], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-                              [tp._w("w", 4, 3, 3, 3)])
+                              [graphs.rand_weight("w", 4, 3, 3, 3)])
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
         m.ir_version = 8
         return m
@@ -116,18 +115,18 @@ def _builders():
         "ppocr_cls": (lambda t: _shipped("ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
                       {**W, "consistency": ["--input-size", "48x192", "--pairs-per-image", "2"]}),
         "tiny_conv": (lambda t: save(graphs.conv_model("w", inits=[graphs.init("w", graphs.weight())]), t, "tiny"), W),
-        "resnet_stem": (lambda t: save(tp.stack_model([1, 3, 224, 224], tp.RESNET_STEM), t, "stem"), W),
-        "nhwc_stack": (lambda t: save(tp.stack_model([1, 64, 64, 3], [("conv", 3, 2, "SAME_UPPER"),
+        "resnet_stem": (lambda t: save(graphs.stack_model([1, 3, 224, 224], graphs.RESNET_STEM), t, "stem"), W),
+        "nhwc_stack": (lambda t: save(graphs.stack_model([1, 64, 64, 3], [("conv", 3, 2, "SAME_UPPER"),
                                                                      ("conv", 3, 2, "SAME_UPPER")], "NHWC"), t, "nhwc"), W),
-        "conv_transpose": (lambda t: save(tp.conv_model([1, 3, 16, 16], (4, 4), (2, 2), pads=[1, 1, 1, 1],
+        "conv_transpose": (lambda t: save(graphs.layer_model([1, 3, 16, 16], (4, 4), (2, 2), pads=[1, 1, 1, 1],
                                                         op="ConvTranspose"), t, "ct"), W),
-        "conv_1d": (lambda t: save(tp.conv_model([1, 3, 50], (5,), (2,), pads=[2, 2]), t, "c1"), W),
-        "conv_3d": (lambda t: save(tp.conv_model([1, 3, 8, 16, 16], (3, 3, 3), (2, 2, 2), pads=[1] * 6), t, "c3"), W),
-        "maxpool_ceil": (lambda t: save(tp.conv_model([1, 3, 17, 17], (3, 3), (2, 2), op="MaxPool", ceil_mode=1),
+        "conv_1d": (lambda t: save(graphs.layer_model([1, 3, 50], (5,), (2,), pads=[2, 2]), t, "c1"), W),
+        "conv_3d": (lambda t: save(graphs.layer_model([1, 3, 8, 16, 16], (3, 3, 3), (2, 2, 2), pads=[1] * 6), t, "c3"), W),
+        "maxpool_ceil": (lambda t: save(graphs.layer_model([1, 3, 17, 17], (3, 3), (2, 2), op="MaxPool", ceil_mode=1),
                                         t, "pool"), {"padding": [], "audit": []}),
-        "unet": (lambda t: save(tp.unet_like("ConvTranspose"), t, "unet"), W),
-        "loop": (lambda t: save(tp._loop_model(2), t, "loop"), W),
-        "two_inputs": (lambda t: save(tp._two_input_model([1, 3, 64, 64], [1, 3, 32, 32]), t, "two"), W),
+        "unet": (lambda t: save(graphs.unet_like("ConvTranspose"), t, "unet"), W),
+        "loop": (lambda t: save(graphs.loop_model(2), t, "loop"), W),
+        "two_inputs": (lambda t: save(graphs.two_input_model([1, 3, 64, 64], [1, 3, 32, 32]), t, "two"), W),
         "if_branches": (lambda t: save(if_model(), t, "if"), W),
         "functions": (lambda t: save(function_model(), t, "fn"), W),
         "qdq_weight": (lambda t: save(qdq_model(), t, "qdq"), W),

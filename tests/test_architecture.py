@@ -13,6 +13,7 @@ LAYERS = {
     "onnxsym": 0,  # the package itself: __version__ and the lazy public names (strings, not imports)
     "onnxsym.errors": 0, "onnxsym.defaults": 0, "onnxsym.parsing": 0, "onnxsym.stats": 0,
     "onnxsym.wording": 0, "onnxsym.files": 0, "onnxsym.terminal": 0, "onnxsym.schema": 0,
+    "onnxsym.record": 0, "onnxsym.frames": 0,
     "onnxsym.model": 1,
     "onnxsym.weights": 2, "onnxsym.padding": 2, "onnxsym.consistency": 2,
     "onnxsym.auditing": 3, "onnxsym.study": 3, "onnxsym.engines": 3,
@@ -125,11 +126,12 @@ def _docstrings(tree) -> set:
 
 
 FLAGS = ("--input", "--feed", "--batch", "--max-shift", "--seed", "--pairs", "--provider", "--images",
-         "--layout", "--range", "--baseline", "--no-run", "--min-", "--config")
+         "--layout", "--range", "--baseline", "--no-run", "--min-", "--config", "--pipeline", "--output-kind",
+         "--jobs", "--cache", "--labels")
 
 
 @pytest.mark.parametrize("name", ["onnxsym.model", "onnxsym.weights", "onnxsym.padding", "onnxsym.consistency",
-                                  "onnxsym.auditing", "onnxsym.report"])
+                                  "onnxsym.auditing", "onnxsym.study", "onnxsym.engines", "onnxsym.report"])
 def test_the_library_never_names_a_flag(name):
     """Messages name parameters (onnxsym.wording.param; the CLI words them as flags while it runs):
     no string below the CLI spells a flag (docstrings may mention the command line)."""

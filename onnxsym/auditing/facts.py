@@ -41,3 +41,15 @@ def protocol_differences(before: dict | None, now: dict | None) -> list:
         if before.get(key) != now.get(key):
             out.append(f"{label} {before.get(key)!r} → {now.get(key)!r}")
     return out
+
+
+def measurement_of(cons: dict | None) -> dict | None:
+    """What a drop test needs of a consistency measurement: the metric, the intervals and the
+    per-image results (name, shift agreement or mean, flip)."""
+    if not cons or "error" in cons:
+        return None
+    rows = [{k: r.get(k) for k in ("name", "shift_agree", "shift_pairs", "shift_mean", "flip")}
+            for r in cons.get("per_image") or [] if isinstance(r, dict)]
+    return {"metric": cons.get("metric"),
+            "ci95": {k: (cons.get(k) or {}).get("ci95") for k in ("shift", "flip")},
+            "per_image": rows}

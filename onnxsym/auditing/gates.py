@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from ..defaults import ASYMMETRY_BELOW
 from ..errors import InputError
 from ..wording import is_cosine, metric_delta, metric_value, param
+from .drops import ALPHA, drop_test
 
 @dataclass
 class Gates:
@@ -71,7 +72,8 @@ def as_gates(gates) -> "Gates":
 
 @dataclass
 class GateResult:
-    """One gate's verdict; ``short`` is what the summary line shows, e.g. "min_symmetry 0.786 < 0.900"."""
+    """One gate's verdict; ``short`` is what the summary line shows, e.g. "min_symmetry 0.786 < 0.900".
+    Drop gates also say which test judged the drop and its one-sided p-value."""
 
     name: str
     passed: bool
@@ -79,6 +81,8 @@ class GateResult:
     threshold: object
     message: str
     short: str = ""
+    test: str = ""
+    p_value: float | None = None
 
 
 def evaluate(gates: Gates, facts: dict) -> list:
@@ -126,7 +130,7 @@ def evaluate(gates: Gates, facts: dict) -> list:
         n = facts.get("uneven_strided")
         if n is None:
             add("fail_on_uneven_padding", False, None, 0,
-                f"padding could not be diagnosed (no input size known: give {param('input_shape')})")
+                f"padding could not be diagnosed (no input size known: give {param('input_size')})")
         else:
             add("fail_on_uneven_padding", n == 0, n, 0, f"{n} strided layer(s) pad unevenly",
                 f"fail_on_uneven_padding: {n} uneven")
@@ -149,10 +153,18 @@ def evaluate(gates: Gates, facts: dict) -> list:
                     f"needs {kind} consistency in this run and in {param('baseline')}")
                 continue
             drop, allowed = before - now, gates.max_consistency_drop
+            test, p = drop_test(kind, (base or {}).get("measurement"), facts.get("measurement"),
+                                facts.get("baseline_paired", False), (before, now))
+            noise = p is not None and p >= ALPHA
+            passed = drop <= allowed or noise
             dt, at = metric_delta(drop, metric), metric_delta(allowed, metric).lstrip("+")
+            verdict = ("" if drop <= allowed else
+                       f"; {test}: p = {p:.3g}, " + ("not distinguishable from noise" if noise else "a real drop")
+                       if p is not None else f"; {test}: no test possible")
             text = (f"{kind} {'mean cosine ' if unit else ''}{metric_value(before, metric)} → "
-                    f"{metric_value(now, metric)} (drop {dt}, allowed {at})",
+                    f"{metric_value(now, metric)} (drop {dt}, allowed {at}{verdict})",
                     f"max_{kind}_consistency_drop {dt.lstrip('+')} > {at}")
-            add(f"max_{kind}_consistency_drop", drop <= allowed, round(drop, 6), allowed,
-                text[0] + facts.get("baseline_protocol_note", ""), text[1])
+            out.append(GateResult(f"max_{kind}_consistency_drop", bool(passed), round(drop, 6), allowed,
+                                  text[0] + facts.get("baseline_protocol_note", ""), text[1], test=test,
+                                  p_value=None if p is None else round(p, 6)))
     return out

@@ -30,7 +30,9 @@ def readable_schemas() -> dict:
 
 @dataclass
 class AuditReport:
-    """The audit's data (a JSON-ready dict), its gate results and verdict.
+    """The audit's data (a JSON-ready dict), its gate results and verdict: ``PASSED`` (every gate
+    passed), ``FAILED`` (one did), ``INFO`` (no gate was set: nothing was checked) or ``ERROR``
+    (the consistency part failed).
 
     ``error`` holds the one-line message (and ``error_code`` the exit code) when the consistency
     part failed; the weight part of the report is complete either way.
@@ -48,7 +50,7 @@ class AuditReport:
     def exit_code(self) -> int:
         if self.error_code:
             return self.error_code
-        return 0 if self.verdict == "PASSED" else 1
+        return 1 if self.verdict == "FAILED" else 0
 
     def to_dict(self) -> dict:
         return self.data
@@ -60,15 +62,17 @@ def summary_line(verdict, s, cons, results, seconds, base=None) -> str:
     Intervals are 95 % and printed as [low, high] (they are not symmetric); cosine metrics print
     ``shift cosine 0.41 [0.30, 0.52]``; with a baseline report its median S follows the random one.
     """
-    parts = [verdict]
+    parts = ["INFO (no gates)" if verdict == "INFO" else verdict]
     med = s.internal.get("median_symmetry")
     if med is None:
         parts.append("symmetry n/a")
     else:
-        ref = f"random init {s.random_init['median_mean']:.2f}"
+        ref = f"random init {s.random_init.median_mean:.2f}" if s.random_init.median_mean is not None else ""
+        if ref and s.internal.reading:
+            ref += f": {s.internal.reading.replace('the random-init band', 'it')}"
         if base and base.get("median_symmetry") is not None:
             ref += f"; baseline report {base['median_symmetry']:.2f}"
-        parts.append(f"symmetry {med:.2f} ({ref})")
+        parts.append(f"symmetry {med:.2f}" + (f" ({ref})" if ref else ""))
     if cons and "error" not in cons:
         metric = cons.get("metric")
         cosine = is_cosine(metric)

@@ -16,6 +16,23 @@ from .. import __version__
 from ..errors import EXIT_INPUT, EXIT_RUNTIME, OnnxsymError
 from .output import fail
 
+def _process_start() -> float:
+    """``time.time()`` when this process started (Linux: from /proc), else now: the summary's time
+    is the whole command's, Python's start-up and imports included."""
+    import time
+
+    try:
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return time.time() - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.time()
+
+
+PROCESS_START = _process_start()
+
 #: parameter name (library) -> flag (command line), for messages that tell the user what to give
 FLAGS = {
     "input_shape": "--input-shape", "input_size": "--input-size", "size_range": "--range", "layout": "--layout",
@@ -26,6 +43,8 @@ FLAGS = {
     "asymmetry_below": "--asymmetry-below", "min_shift_consistency": "--min-shift-consistency",
     "min_flip_consistency": "--min-flip-consistency", "fail_on_uneven_padding": "--fail-on-uneven-padding",
     "max_symmetry_drop": "--max-symmetry-drop", "max_consistency_drop": "--max-consistency-drop",
+    "output_kind": "--output-kind", "output": "--model-output", "pipeline": "--pipeline",
+    "jobs": "--jobs", "cache": "--cache", "labels": "--labels",
 }
 
 
@@ -57,11 +76,15 @@ def handle_errors(fn):
 class _Group(click.Group):
     """click group whose usage errors are one line on stderr (exit 2), like every other error."""
 
+    invocation: list = ["onnxsym"]
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         import warnings
 
         from ..wording import flags
 
+        # what the user typed, for the audit's provenance (under CliRunner sys.argv is the runner's)
+        self.invocation = ["onnxsym", *(sys.argv[1:] if args is None else list(args))]
         with flags(FLAGS):
             return self._main(args, prog_name, complete_var, standalone_mode, warnings, **extra)
 

@@ -43,7 +43,7 @@ def load_config(path=None, cwd=".") -> tuple[dict, str | None]:
 #: run settings a config file may hold besides the gates, with their types
 RUN_KEYS = {"images": str, "input_shape": str, "input_size": (str, int), "provider": str,
             "pairs_per_image": int, "seed": int, "no_run": bool, "preset": str, "bgr": bool,
-            "vertical": bool, "batch_size": int, "max_shift": int}
+            "vertical": bool, "batch_size": int, "max_shift": int, "pipeline": str}
 _BOOL_GATES = {"fail_on_uneven_padding"}
 _INT_GATES = {"max_asymmetric_layers"}
 

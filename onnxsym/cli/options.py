@@ -30,9 +30,55 @@ def output_option(what: str = "the report"):
                              "a device or FIFO is written in place; - is stdout).")
 
 
-def format_option(choices=("table", "json"), what: str = "Output format."):
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default="table",
-                        show_default=True, help=what)
+def format_option(choices=("table", "json"), what: str = "Output format"):
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=None,
+                        help=f"{what} [default: from the -o extension (.json, .csv, .html, .xml), else table].")
+
+
+def _verbosity(ctx, param, value):
+    from .output import set_verbosity
+
+    if param.name == "verbose":
+        quiet = ctx.params.get("quiet", False)
+        set_verbosity(quiet, value)
+    else:
+        set_verbosity(value, ctx.params.get("verbose", False))
+    return value
+
+
+VERBOSITY = group(
+    click.option("-q", "--quiet", is_flag=True, callback=_verbosity, expose_value=True,
+                 help="Print nothing on stderr but errors (audit: only the summary line on stdout)."),
+    click.option("-v", "--verbose", is_flag=True, callback=_verbosity, expose_value=True,
+                 help="Also print info lines (where it runs and why, settings chosen)."),
+)
+
+OUTPUT_KIND = group(
+    click.option("--model-output", "model_output", metavar="NAME",
+                 help="The model output to compare (default: the first)."),
+    click.option("--output-kind", "output_kind", metavar="KIND|NAME=KIND", multiple=True,
+                 help="What the output is: auto (decided from it, and said), classes (top-1 agreement), "
+                      "spatial (a map, compared per position), vector (cosine similarity); NAME=KIND per "
+                      "output (repeatable)."),
+)
+
+
+def output_kind_value(values) -> object:
+    """``--output-kind`` values → "auto", one kind, or {output name: kind}."""
+    from ..errors import InputError
+
+    values = list(values or ())
+    if not values:
+        return "auto"
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0].strip().lower()
+    out = {}
+    for v in values:
+        name, sep, kind = v.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--output-kind {v!r}: expected KIND or NAME=KIND")
+        out[name.strip()] = kind.strip().lower()
+    return out
 
 
 INPUT_SHAPE = click.option(
@@ -66,6 +112,12 @@ CONSISTENCY = group(
                       "input has a batch dimension."),
 )
 
+PIPELINE = click.option(
+    "--pipeline", type=click.Choice(["auto", "device", "host"]), default=None, show_default=D.PIPELINE,
+    help="Where the crops, mirrors and normalisation are made: device (inside the onnxruntime session: "
+         "uint8 images uploaded, classifier outputs reduced there), host (numpy); auto: device on CUDA, "
+         "host on the CPU. The numbers are the same.")
+
 #: the consistency options' names and defaults (what a config file may set too)
 CONSISTENCY_DEFAULTS = {"images": None, "provider": D.PROVIDER, "pairs_per_image": D.PAIRS_PER_IMAGE,
                         "seed": D.SEED, "input_size": None, "preset": D.PRESET, "bgr": False,
@@ -74,10 +126,11 @@ CONSISTENCY_DEFAULTS = {"images": None, "provider": D.PROVIDER, "pairs_per_image
 
 def consistency_settings(flags: dict, config: dict | None = None) -> dict:
     """The library's keyword arguments from the consistency options: each flag given wins, then
-    the config file's value, then the default."""
+    the config file's value, then the default (``pipeline`` only when given among ``flags``)."""
     from .config import pick
 
-    s = pick(flags, config or {}, CONSISTENCY_DEFAULTS)
+    defaults = dict(CONSISTENCY_DEFAULTS, **({"pipeline": D.PIPELINE} if "pipeline" in flags else {}))
+    s = pick(flags, config or {}, defaults)
     s["channel_order"] = "bgr" if s.pop("bgr") else "rgb"
     return s
 

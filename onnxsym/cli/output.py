@@ -16,11 +16,63 @@ def fail(message: str, code: int):
     sys.exit(code)
 
 
+class _Verbosity:
+    """``-q``: errors only (and what a command prints on stdout); ``-v``: info lines too."""
+
+    quiet = False
+    verbose = False
+
+
+VERBOSITY = _Verbosity()
+
+
+def set_verbosity(quiet: bool, verbose: bool) -> None:
+    VERBOSITY.quiet, VERBOSITY.verbose = bool(quiet), bool(verbose) and not quiet
+
+
 def say(message: str, kind: str = "", prefix: bool = True):
     """One line on stderr (``onnxsym: warning: …``; ``prefix=False`` for a summary line that
-    names itself), control characters escaped."""
-    head = f"onnxsym: {kind + ': ' if kind else ''}" if prefix else ""
+    names itself), control characters escaped. ``kind="info"`` prints only under ``-v``; nothing
+    but errors prints under ``-q``."""
+    if VERBOSITY.quiet or (kind == "info" and not VERBOSITY.verbose):
+        return
+    head = f"onnxsym: {kind + ': ' if kind and kind != 'info' else ''}" if prefix else ""
     click.echo(f"{head}{clean(message)}", err=True)
+
+
+def wrote(path) -> None:
+    """Announce a written file once (not for stdout)."""
+    if path and path != "-":
+        say(f"wrote {path}")
+
+
+def terminal_width() -> int:
+    """``$COLUMNS``, else the terminal's width, else 100."""
+    import os
+    import shutil
+
+    try:
+        return max(60, int(os.environ["COLUMNS"]))
+    except (KeyError, ValueError):
+        pass
+    return max(60, shutil.get_terminal_size((100, 24)).columns) if sys.stdout.isatty() else 100
+
+
+FORMATS_BY_SUFFIX = {".json": "json", ".csv": "csv", ".html": "html", ".htm": "html", ".xml": "junit",
+                     ".txt": "table"}
+
+
+def resolve_format(fmt, output, choices) -> str:
+    """``--format`` as given, else inferred from ``-o``'s extension (``.json`` → json …), else table."""
+    import os
+
+    if fmt:
+        return fmt
+    if output and output != "-":
+        inferred = FORMATS_BY_SUFFIX.get(os.path.splitext(str(output))[1].lower())
+        if inferred in choices:
+            return inferred
+    return "table"
 
 
 def emit(text: str, output: str | None, human: bool = False):
@@ -33,7 +85,7 @@ def emit(text: str, output: str | None, human: bool = False):
         text = clean_lines(text)
     if output and output != "-":
         write_output(output, text if text.endswith("\n") else text + "\n")
-        say(f"wrote {output}")
+        wrote(output)
     else:
         # color=True: click would strip ANSI sequences from a pipe, altering a machine format
         click.echo(text.rstrip("\n"), color=True)
@@ -73,36 +125,56 @@ def guard(outputs: dict, paths: dict = (), loaded=None, images=None, inputs=None
 
 
 class ProgressBar:
-    """A progress line on stderr, only on a terminal and only once a run has taken a few seconds."""
+    """Progress of a whole run, stage by stage (weights, padding, consistency).
 
-    def __init__(self, delay: float = 2.0):
+    On a terminal: one line redrawn in place, with the stage, a bar, elapsed time and an ETA, shown
+    only once a run has taken a couple of seconds. In a log (not a terminal, e.g. CI): one short line
+    every ``LOG_EVERY`` seconds. Off under ``-q``. The library calls ``stage(name)(done, total)``;
+    a plain ``bar(done, total)`` counts as the consistency stage."""
+
+    DELAY = 2.0
+    LOG_EVERY = 10.0
+    WIDTH = 24
+
+    def __init__(self, enabled: bool = True):
         import time
 
         self._time = time.monotonic
         self.start = self._time()
-        self.delay = delay
-        self.enabled = sys.stderr.isatty()
+        self.enabled = enabled and not VERBOSITY.quiet
+        self.tty = sys.stderr.isatty()
         self.shown = False
+        self.last_log = self.start
+        self.stage_start: dict = {}
+
+    def stage(self, name: str):
+        return lambda done, total: self.update(name, done, total)
 
     def __call__(self, done: int, total: int):
+        self.update("consistency", done, total)
+
+    def update(self, name: str, done: int, total: int):
         if not self.enabled:
             return
-        elapsed = self._time() - self.start
-        if elapsed < self.delay and done < total:
+        now = self._time()
+        began = self.stage_start.setdefault(name, now)
+        elapsed = now - self.start
+        rate = done / (now - began) if now > began and done else 0.0
+        eta = f", ETA {(total - done) / rate:.0f} s" if rate and total and done < total else ""
+        if not self.tty:
+            if now - self.last_log >= self.LOG_EVERY:
+                self.last_log = now
+                click.echo(f"onnxsym: {name} {done}/{total}, {elapsed:.0f} s elapsed{eta}", err=True)
             return
-        if not self.shown and done >= total:
-            return  # finished before the delay: never show a bar
+        if elapsed < self.DELAY and not self.shown:
+            return
         self.shown = True
-        width = 30
         frac = done / total if total else 1.0
-        bar = "#" * int(frac * width)
-        rate = done / elapsed if elapsed > 0 else 0.0
-        sys.stderr.write(f"\rconsistency [{bar:<{width}}] {done}/{total} inputs {rate:.0f}/s")
+        bar = "#" * int(frac * self.WIDTH)
+        sys.stderr.write(f"\r{name:<11} [{bar:<{self.WIDTH}}] {done}/{total}  {elapsed:.0f} s{eta}\x1b[K")
         sys.stderr.flush()
 
     def close(self):
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
-
-

@@ -17,20 +17,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..defaults import CHANNEL_ORDER, PAIRS_PER_IMAGE, PRESET, PROVIDER, SEED, VERTICAL
+from ..defaults import CHANNEL_ORDER, PAIRS_PER_IMAGE, PIPELINE, PRESET, PROVIDER, SEED, VERTICAL
 from ..errors import InputError, RuntimeFailure
 from ..model.loading import IN_MEMORY
 from ..model.source import open_model
 from ..parsing import integer, parse_max_shift
 from ..wording import param, param_item
 from .chance import ChanceSample, chance_level, chance_warnings
+from .compare import compare_image
+from .device import BatchPacker, DevicePath, choose_pipeline, host_tensor
 from .feeds import prepare_feeds
 from .images import load_images
-from .outputs import OutputHandler, cosine
-from .pipeline import check_memory, fixed_batch, producer
+from .outputs import KINDS, OutputHandler
+from .pipeline import check_memory, device_producer, fixed_batch, producer
 from .preprocess import PRESETS, Normalizer, check_preset, input_spec
 from .protocol import Plan, offsets_text, resolve_max_shift
-from .results import ConsistencyReport, ImageResult
+from .results import ConsistencyReport
 from .runtime import RuntimeSession, create_session
 from .summary import exclude_flat, repeat_check, summaries
 
@@ -40,8 +42,9 @@ REPEAT_INPUTS = 8
 def measure(model, images=None, *, provider: str = PROVIDER, pairs_per_image: int = PAIRS_PER_IMAGE,
             seed: int = SEED, input_size=None, preset: str = PRESET, channel_order: str = CHANNEL_ORDER,
             batch_size: int | None = None, vertical: bool = VERTICAL, progress=None, feeds: dict | None = None,
-            output: str | None = None, threads: int | None = None, session: RuntimeSession | None = None,
-            max_shift=None) -> ConsistencyReport:
+            output: str | None = None, output_kind="auto", threads: int | None = None,
+            session: RuntimeSession | None = None, max_shift=None, pipeline: str = PIPELINE,
+            engine=None) -> ConsistencyReport:
     """Measure shift and flip consistency of ``model`` on ``images``.
 
     Parameters
@@ -68,13 +71,91 @@ def measure(model, images=None, *, provider: str = PROVIDER, pairs_per_image: in
         [1, ...] is repeated over the batch when the input has a batch dimension.
     output : str, optional
         Which model output to compare (default: the first).
+    output_kind : {"auto", "classes", "spatial", "vector"} or mapping
+        What the output is: class scores (top-1 agreement), a map (compared per position after
+        undoing the shift) or a vector (cosine similarity); ``auto`` decides from the output and
+        says why. A mapping gives it per output name.
     threads : int, optional
         onnxruntime intra-op threads (default: all cores).
     session : RuntimeSession, optional
         An existing session to reuse (``model`` is then only its label).
     max_shift : int or (rows, columns), optional
         Crop offsets are drawn from [0, max_shift) per axis; default round(32 * S / 224) per axis.
+    pipeline : {"auto", "device", "host"}
+        Where the crops, mirrors and normalisation are made: inside the onnxruntime session
+        (``device``: uint8 images uploaded, classifier outputs reduced there;
+        :mod:`onnxsym.consistency.device`) or in numpy (``host``). ``auto``: device on CUDA, host
+        on the CPU. Same offsets, same inputs to the model, same numbers.
+    engine : object with ``map_image_parts(task, indices, on_part)``, optional
+        Runs parts of the image set elsewhere (:mod:`onnxsym.engines`; e.g. Ray actors): the first
+        batch runs here and calibrates the output handler, the rest is measured by the engine
+        with :func:`measure_part`, and the report is assembled in image order — the numbers of
+        one run.
     """
+    settings = dict(provider=provider, pairs_per_image=pairs_per_image, seed=seed, input_size=input_size,
+                    preset=preset, channel_order=channel_order, batch_size=batch_size, vertical=vertical,
+                    feeds=feeds, output=output, output_kind=output_kind, threads=threads, max_shift=max_shift,
+                    pipeline=pipeline)
+    t0 = time.perf_counter()
+    run, label, imageset = _open_run(model, images, session=session, progress=progress, **settings)
+    first = run.first_images()
+    if engine is None or session is not None or len(first) >= run.plan.n_images:
+        run.execute()
+        return run.report(label)
+    run.execute(first)
+    task = ImagePart(_portable(model, run.loaded), imageset, settings, run.handler)
+    rest = list(range(len(first), run.plan.n_images))
+    done = [len(first) * run.plan.per_image]
+
+    def on_part(part):
+        done[0] += sum(1 for _ in part.outcomes) * run.plan.per_image
+        if progress:
+            progress(done[0], run.plan.n_images * run.plan.per_image)
+
+    for part in engine.map_image_parts(task, rest, on_part):
+        run.absorb(part)
+    run.seconds = time.perf_counter() - t0
+    return run.report(label)
+
+
+@dataclass
+class ImagePart:
+    """A part of a measurement to run elsewhere: the model (a path or its bytes), the images (a
+    path or an ImageSet), the settings of :func:`measure`, and the output handler the first
+    batch calibrated (so every part decides like one run would)."""
+
+    model: object
+    images: object
+    settings: dict
+    handler: object
+
+
+def measure_part(task: ImagePart, indices) -> "PartResult":
+    """Measure the images ``indices`` of ``task`` (another process or machine; the numbers are
+    those the whole run gives them)."""
+    run, _label, _images = _open_run(task.model, task.images, **task.settings)
+    run.adopt(task.handler)
+    run.execute(list(indices))
+    return run.part()
+
+
+def _portable(model, loaded):
+    """What a worker opens the model from: its file, else its bytes."""
+    import onnx
+
+    if loaded is not None and loaded.path is not None:
+        return str(loaded.path)
+    if isinstance(model, onnx.ModelProto):
+        return model.SerializeToString()
+    if loaded is not None and loaded.serialized is not None:
+        return bytes(loaded.serialized)
+    return model
+
+
+def _open_run(model, images, *, provider, pairs_per_image, seed, input_size, preset, channel_order, batch_size,
+              vertical, feeds, output, output_kind, threads, max_shift, pipeline, session=None, progress=None):
+    """(the run, the model's label, the image set): arguments checked, model, session, images and
+    the plan made."""
     seed = integer(seed, "seed", 0)
     pairs_per_image = integer(pairs_per_image, "pairs_per_image", 1)
     parse_max_shift(max_shift)  # checked before anything is loaded
@@ -87,11 +168,10 @@ def measure(model, images=None, *, provider: str = PROVIDER, pairs_per_image: in
     label = loaded.label if loaded is not None else _label(model)
     setup = _Setup.make(rs, loaded, imageset, input_size=input_size, preset=preset,
                         channel_order=channel_order, batch_size=batch_size, feeds=feeds, output=output,
-                        max_shift=max_shift)
+                        max_shift=max_shift, output_kind=output_kind)
     plan = Plan(len(imageset), pairs_per_image, seed, vertical, setup.shift_range)
-    run = _Run(rs, setup, plan, imageset, progress)
-    run.execute()
-    return run.report(label)
+    choice = choose_pipeline(pipeline, rs.provider, loaded, setup.spec)
+    return _Run(rs, setup, plan, imageset, progress, choice, loaded, threads), label, imageset
 
 
 @dataclass
@@ -108,10 +188,12 @@ class _Setup:
     out_name: str
     extra: dict
     broadcast: set
+    kind: str = "auto"
+    outputs: int = 1
 
     @classmethod
     def make(cls, rs, loaded, imageset, *, input_size, preset, channel_order, batch_size, feeds, output,
-             max_shift) -> "_Setup":
+             max_shift, output_kind="auto") -> "_Setup":
         inputs = rs.session.get_inputs()
         unknown = [k for k in (feeds or {}) if k not in {i.name for i in inputs}]
         if unknown:
@@ -119,6 +201,9 @@ class _Setup:
                              f"(inputs: {', '.join(i.name for i in inputs)})")
         spec = input_spec(inputs, input_size, feeds=(feeds or {}).keys(),
                           model=loaded.model if loaded is not None else None)
+        extra, broadcast, feed_notes = prepare_feeds(dict(feeds or {}), inputs, spec)
+        if spec.size_from == "chosen":
+            spec = _checked_size(rs, spec, inputs, extra, broadcast)
         normalize = Normalizer(spec, preset, channel_order)
         shift_range, shift_from = resolve_max_shift(max_shift, spec.height, spec.width)
         batch, notes = fixed_batch(spec, batch_size)
@@ -132,29 +217,72 @@ class _Setup:
             raise InputError(f"the model has no output {out_name!r} (outputs: {', '.join(out_names)})")
         if output is None and len(out_names) > 1:
             notes.append(f"the model has {len(out_names)} outputs; compared the first, {out_name!r}")
-        extra, broadcast, feed_notes = prepare_feeds(dict(feeds or {}), inputs, spec)
-        return cls(spec, normalize, shift_range, shift_from, batch, notes + feed_notes, out_name, extra, broadcast)
+        kind = _kind_for(output_kind, out_name, out_names)
+        return cls(spec, normalize, shift_range, shift_from, batch, notes + feed_notes, out_name, extra, broadcast,
+                   kind, len(out_names))
+
+
+def _checked_size(rs, spec, inputs, extra, broadcast):
+    """``spec`` at a chosen size that onnxruntime can run (:mod:`onnxsym.consistency.sizing`)."""
+    from dataclasses import replace
+
+    from .sizing import fit_chosen_size
+
+    img = next(i for i in inputs if i.name == spec.name)
+    axes = (2, 3) if spec.layout == "NCHW" else (1, 2)
+    symbolic = [not (isinstance(img.shape[a], int) and img.shape[a] > 0) for a in axes]
+    outputs = [rs.session.get_outputs()[0].name]
+
+    def run_once(x):
+        feed = {k: (np.ascontiguousarray(np.broadcast_to(v, (x.shape[0],) + v.shape[1:])) if k in broadcast else v)
+                for k, v in extra.items()}
+        rs.run({spec.name: x, **feed}, outputs)
+
+    fitted, note = fit_chosen_size(run_once, spec, *symbolic)
+    return replace(fitted, notes=fitted.notes + [note]) if note else fitted
+
+
+@dataclass
+class PartResult:
+    """The outcomes of a run over part of the images, and what its handler saw."""
+
+    outcomes: list
+    vmin: float
+    vmax: float
+    binary_out_of_range: int
+    inputs_run: int
+    seconds: float
+    decode_skipped: list
+    upscaled: list
 
 
 class _Run:
     """One measurement: the producer thread, the model runs, and the per-image comparisons."""
 
-    def __init__(self, rs, setup: _Setup, plan: Plan, imageset, progress):
+    def __init__(self, rs, setup: _Setup, plan: Plan, imageset, progress, choice, loaded=None, threads=None):
         self.rs, self.setup, self.plan, self.imageset, self.progress = rs, setup, plan, imageset, progress
         self.spec = setup.spec
+        self.choice, self.loaded = choice, loaded
+        self.device: DevicePath | None = None
+        self.packer: BatchPacker | None = None
+        if choice.used == "device":
+            spec, per = setup.spec, plan.per_image
+            variants = spec.batch or max(1, round(setup.batch / per)) * per
+            base_size = (spec.height + plan.max_shift[0], spec.width + plan.max_shift[1])
+            self.packer = BatchPacker(plan, variants, base_size, fixed=spec.batch is not None)
+            self.device = DevicePath(loaded, spec, setup.normalize, setup.out_name, base_size,
+                                     self.packer.slots_max, rs.provider, threads)
         self.handler: OutputHandler | None = None
         self.chance_keep = ChanceSample(plan.n_images, plan.seed)
         self.pending: dict = {}
-        self.per_image: list = []
-        self.shift_vals: list = []    # per image: list of pair metric values (bool or float)
-        self.ranges: list = []        # cosine metrics, per image: (pair ranges, flip, vflip, centre)
-        self.dprob = {"shift": [], "flip": [], "vflip": []}
+        self.outcomes: list = []      # one ImageOutcome per image compared
         self.repeat = None
         self.done = self.inputs_run = self.skipped_now = 0
         self.decode_skipped: list = []
         self.upscaled: list = []
         self._expanded: dict = {}
         self.seconds = 0.0
+        self.total = 0
 
     # ---- running the model --------------------------------------------------------------------
     def _feed_for(self, n: int) -> dict:
@@ -173,14 +301,31 @@ class _Run:
     def _run_model(self, x):
         return self.rs.run({self.spec.name: x, **self._feed_for(x.shape[0])}, [self.setup.out_name])[0]
 
-    def execute(self) -> None:
-        """Run every batch the producer makes; compare each image once all its variants are back."""
+    def first_images(self) -> list:
+        """The images whose variants make the first batch (the run learns the output from them)."""
+        per = self.plan.per_image
+        variants = self.packer.v if self.packer is not None else self.setup.batch
+        return list(range(min(self.plan.n_images, -(-variants // per))))
+
+    def adopt(self, handler) -> None:
+        """Take the output handler another run learned (a part of a measurement: same numbers)."""
+        self.handler = handler
+        if self.device is not None:
+            self.device.open(handler, self.packer.aligned, self._full_proto)
+
+    def execute(self, indices=None) -> None:
+        """Run every batch the producer makes (of ``indices``, default every image); compare each
+        image once all its variants are back."""
         q: queue.Queue = queue.Queue(maxsize=2)
         stop = threading.Event()
         t0 = time.perf_counter()
-        worker = threading.Thread(target=producer, daemon=True,
-                                  args=(self.plan, self.imageset, self.spec, self.setup.normalize, self.setup.batch,
-                                        q, stop, self.decode_skipped, self.upscaled))
+        self.total = (self.plan.n_images if indices is None else len(indices)) * self.plan.per_image
+        if self.device is not None:
+            target, args = device_producer, (self.plan, self.imageset, self.packer, self.device.upload)
+        else:
+            target, args = producer, (self.plan, self.imageset, self.spec, self.setup.normalize, self.setup.batch)
+        worker = threading.Thread(target=target, daemon=True,
+                                  args=(*args, q, stop, self.decode_skipped, self.upscaled, indices))
         worker.start()
         try:
             while self._step(q.get()):
@@ -192,11 +337,27 @@ class _Run:
                     q.get_nowait()
                 except queue.Empty:
                     worker.join(0.05)
-        self.seconds = time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0
+
+    def part(self) -> "PartResult":
+        """What this run measured, to be absorbed by the run that reports (:meth:`absorb`)."""
+        h = self.handler
+        return PartResult(self.outcomes, h.vmin, h.vmax, h.binary_out_of_range, self.inputs_run, self.seconds,
+                          self.decode_skipped, self.upscaled)
+
+    def absorb(self, part: "PartResult") -> None:
+        """Add a part measured elsewhere (same model, settings and handler) to this run."""
+        h = self.handler
+        self.outcomes.extend(part.outcomes)
+        h.vmin, h.vmax = min(h.vmin, part.vmin), max(h.vmax, part.vmax)
+        h.binary_out_of_range += part.binary_out_of_range
+        self.inputs_run += part.inputs_run
+        self.decode_skipped.extend(part.decode_skipped)
+        self.upscaled.extend(part.upscaled)
 
     def _step(self, item) -> bool:
         """Handle one item from the producer; False at the end."""
-        total = self.plan.n_images * self.plan.per_image
+        total = self.total
         if item[0] == "end":
             return False
         if item[0] == "error":
@@ -210,12 +371,8 @@ class _Run:
         if item[0] == "skip":
             self.skipped_now += self.plan.per_image
         else:
-            _, x, slots, n_real = item
-            out = self._run_model(x)
-            self.inputs_run += x.shape[0]
-            if self.handler is None:
-                self._first_batch(x, out, n_real)
-            recs = self.handler.records(np.asarray(out)[:n_real])
+            kind, payload, slots, n_real = item
+            recs = self._records(kind, payload, n_real)
             per = self.plan.per_image
             for (i, v), rec in zip(slots, recs):
                 self.pending.setdefault(i, {})[v] = rec
@@ -227,10 +384,32 @@ class _Run:
             self.progress(self.done + self.skipped_now, total)
         return True
 
+    def _records(self, kind, payload, n_real) -> list:
+        """Run one batch; its per-variant records. The first batch always runs on the plain
+        session with host-made inputs: it tells what the output is (and the device path's
+        session is built for that)."""
+        if kind == "device" and self.handler is not None:
+            self.inputs_run += len(payload[1])
+            return self.device.records(payload, self._feed_for(len(payload[1])), n_real, self.handler)
+        x = payload if kind != "device" else host_tensor(payload, self.setup.normalize)
+        out = self._run_model(x)
+        self.inputs_run += x.shape[0]
+        if self.handler is None:
+            self._first_batch(x, out, n_real)
+            if self.device is not None:
+                self.device.open(self.handler, self.packer.aligned, self._full_proto)
+        return self.handler.records(np.asarray(out)[:n_real])
+
+    def _full_proto(self):
+        from .runtime import full_proto
+
+        return full_proto(self.loaded)
+
     def _first_batch(self, x, out, n_real) -> None:
         """Learn what the output is; check that identical inputs give the same answer. With a
         dynamic batch a slice of up to 8 inputs is run twice (cheap); a fixed batch reruns it all."""
-        self.handler = OutputHandler(self.setup.out_name, np.asarray(out)[:max(n_real, 1)], self.spec)
+        self.handler = OutputHandler(self.setup.out_name, np.asarray(out)[:max(n_real, 1)], self.spec,
+                                     kind=self.setup.kind, outputs=self.setup.outputs)
         if self.spec.batch is None and x.shape[0] > REPEAT_INPUTS:
             xr = x[:REPEAT_INPUTS]
             first, again = self._run_model(xr), self._run_model(xr)
@@ -244,93 +423,61 @@ class _Run:
 
     # ---- comparing one image's variants ---------------------------------------------------------
     def _finalize(self, i, recs) -> None:
-        if self.handler.kind == "classifier":
-            vals, res = self._compare_classes(i, recs)
-        else:
-            vals, res = self._compare_values(i, recs)
-        self.shift_vals.append(vals)
-        self.per_image.append(res)
-
-    def _compare_classes(self, i, recs):
-        plan, h, c = self.plan, self.handler, 2 * self.plan.pairs
-        vals = []
-        for p in range(plan.pairs):
-            agree, dp = h.compare_classifier(recs[2 * p], recs[2 * p + 1])
-            vals.append(bool(agree))
-            self.dprob["shift"].append(dp)
-        fa, fd = h.compare_classifier(recs[c], recs[c + 1])
-        self.dprob["flip"].append(fd)
-        fv = None
-        if plan.vertical:
-            va, vd = h.compare_classifier(recs[c], recs[c + 2])
-            self.dprob["vflip"].append(vd)
-            fv = float(va)
-        return vals, ImageResult(name=self.imageset.names[i], shift_agree=int(sum(vals)), shift_pairs=plan.pairs,
-                                 shift_mean=float(np.mean(vals)), flip=float(fa), flip_vertical=fv,
-                                 top1=h.top1(recs[c]))
-
-    def _compare_values(self, i, recs):
-        plan, h, c = self.plan, self.handler, 2 * self.plan.pairs
-        vs = plan.variants(i)
-        self.chance_keep.add(i, h, recs[c])
-        vals = []
-        for p in range(plan.pairs):
-            a, b = recs[2 * p], recs[2 * p + 1]
-            vals.append(h.compare_shift(a, b, vs[2 * p][:2], vs[2 * p + 1][:2]) if h.kind == "spatial"
-                        else cosine(a, b))
-        if h.kind == "spatial":
-            flip = h.compare_flip(recs[c], recs[c + 1], axis=-1)
-            fv = h.compare_flip(recs[c], recs[c + 2], axis=-2) if plan.vertical else None
-        else:
-            flip = cosine(recs[c], recs[c + 1])
-            fv = cosine(recs[c], recs[c + 2]) if plan.vertical else None
-        if h.cosine:
-            rg = [h.value_range(r) for r in recs]
-            self.ranges.append(([(rg[2 * p], rg[2 * p + 1]) for p in range(plan.pairs)],
-                                (rg[c], rg[c + 1]), (rg[c], rg[c + 2]) if plan.vertical else None, rg[c]))
-        return vals, ImageResult(name=self.imageset.names[i], shift_agree=None, shift_pairs=plan.pairs,
-                                 shift_mean=float(np.mean(vals)), flip=flip, flip_vertical=fv)
+        self.outcomes.append(compare_image(i, self.imageset.names[i], recs, self.plan, self.handler,
+                                           self.chance_keep))
 
     # ---- the report -----------------------------------------------------------------------------
     def report(self, label: str) -> ConsistencyReport:
         h, plan, spec, setup = self.handler, self.plan, self.spec, self.setup
         skipped = list(self.imageset.skipped) + self.decode_skipped
-        if not self.per_image:
+        outcomes = sorted(self.outcomes, key=lambda o: o.index)
+        if not outcomes:
             raise InputError(f"none of the images in {self.imageset.source} could be read"
                              + (f" ({skipped[0][0]}: {skipped[0][1]})" if skipped else ""))
+        shift_vals = [o.vals for o in outcomes]
+        per_image = [o.result for o in outcomes]
+        chance_keep = ChanceSample(plan.n_images, plan.seed)
+        for o in outcomes:
+            if o.centre is not None:
+                chance_keep.add(o.index, h, o.centre)
+        dprob = {"shift": [d for o in outcomes for d in o.dprob.get("shift", [])],
+                 "flip": [o.dprob["flip"] for o in outcomes if o.dprob],
+                 "vflip": [o.dprob["vflip"] for o in outcomes if o.dprob and o.dprob.get("vflip") is not None]}
         notes, warnings = setup.notes, []
         if h.kind == "spatial" and h.info.stride != (1.0, 1.0):
             sy, sx = h.info.stride
             notes.append(f"spatial output stride {sy:g}x{sx:g}: crop offsets that are not multiples of "
                          "the stride were aligned to the nearest output pixel")
         if h.cosine:
-            exclude_flat(h, plan, self.shift_vals, self.per_image, self.ranges, notes, warnings)
+            exclude_flat(h, plan, shift_vals, per_image, [o.ranges for o in outcomes], notes, warnings)
         if h.binary == "probability" and h.binary_out_of_range:
             warnings.append(f"the output was read as a probability (the first batch lay in [0, 1]) but "
                             f"{h.binary_out_of_range} later values fall outside [0, 1]: it may be a "
                             "logit, and the p > 0.5 decision wrong")
-        shift, flip, vflip = summaries(h, plan, self.shift_vals, self.per_image, self.dprob["shift"],
-                                       self.dprob["flip"], self.dprob["vflip"], notes)
+        shift, flip, vflip = summaries(h, plan, shift_vals, per_image, dprob["shift"], dprob["flip"],
+                                       dprob["vflip"], notes)
         shift.max_shift = plan.max_shift
         shift.offsets = offsets_text(plan.max_shift)
-        chance = chance_level(h, self.chance_keep, self.per_image)
+        chance = chance_level(h, chance_keep, per_image)
         warnings += chance_warnings(chance, shift, flip, vflip)
         base_size = (spec.height + plan.max_shift[0], spec.width + plan.max_shift[1])
-        self._closing_notes(notes, warnings, skipped, base_size)
-        rs = self.rs
+        self._closing_notes(notes, warnings, skipped, base_size, len(per_image))
+        rs = self.device.rs if self.device is not None and self.device.rs is not None else self.rs
         return ConsistencyReport(
             model=label, provider=rs.provider, providers=rs.providers,
             provider_requested=rs.requested, providers_requested=rs.providers_requested,
-            provider_fallback=rs.fallback, input=spec, preset=setup.normalize.preset,
+            provider_fallback=rs.fallback, provider_note=rs.provider_note, input=spec, preset=setup.normalize.preset,
             preset_description=PRESETS[setup.normalize.preset][2], channel_order=setup.normalize.channel_order,
-            output=h.info, image_source=self.imageset.source, images=len(self.per_image), skipped=skipped,
-            seed=int(plan.seed), pairs_per_image=int(plan.pairs), batch_size=setup.batch, shift=shift,
+            output=h.info, image_source=self.imageset.source, images=len(per_image), skipped=skipped,
+            seed=int(plan.seed), pairs_per_image=int(plan.pairs),
+            batch_size=self.packer.v if self.packer is not None else setup.batch, shift=shift,
             flip=flip, flip_vertical=vflip, repeat=self.repeat, seconds=self.seconds, inputs_run=self.inputs_run,
-            per_image=self.per_image, notes=notes, warnings=warnings, max_shift=plan.max_shift,
-            max_shift_from=setup.shift_from, base_size=base_size, upscaled_images=len(self.upscaled), chance=chance)
+            per_image=per_image, notes=notes, warnings=warnings, max_shift=plan.max_shift,
+            max_shift_from=setup.shift_from, base_size=base_size, upscaled_images=len(self.upscaled), chance=chance,
+            pipeline=self.choice)
 
-    def _closing_notes(self, notes, warnings, skipped, base_size) -> None:
-        h, repeat, n = self.handler, self.repeat, len(self.per_image)
+    def _closing_notes(self, notes, warnings, skipped, base_size, n) -> None:
+        h, repeat = self.handler, self.repeat
         if self.upscaled:
             notes.append(f"{len(self.upscaled)} of {n} images are smaller than the "
                          f"{base_size[0]}x{base_size[1]} base (shorter side under {max(base_size)} px) and "
@@ -351,6 +498,21 @@ class _Run:
                          f"{param('images')} with a larger set "
                          + ("(e.g. ImageNet validation photos)" if imagenet else
                             "of the kind of images the model is made for"))
+
+
+def _kind_for(output_kind, out_name: str, out_names: list) -> str:
+    """The kind asked for the compared output: one for all, or ``{output name: kind}``."""
+    if isinstance(output_kind, dict):
+        unknown = [k for k in output_kind if k not in out_names]
+        if unknown:
+            raise InputError(f"{param_item('output_kind', unknown[0])}: the model has no output {unknown[0]!r} "
+                             f"(outputs: {', '.join(out_names)})")
+        kind = output_kind.get(out_name, "auto")
+    else:
+        kind = output_kind or "auto"
+    if kind not in KINDS:
+        raise InputError(f"{param('output_kind', kind)}: use one of {', '.join(KINDS)}")
+    return kind
 
 
 def _label(model) -> str:

@@ -34,20 +34,34 @@ class ChanceSample:
         self.ranges: list[float] = []            # cosine: value range of each row (flatness)
         self.pixel = False
 
+    @staticmethod
+    def _row(handler, rec):
+        if handler.pixel_top1:
+            rec = np.asarray(rec)
+            return (rec[0] if handler.labels else np.argmax(rec, axis=0)).astype(np.int64).ravel()
+        return np.asarray(rec, np.float32).ravel()
+
+    def _size(self, nbytes: int) -> None:
+        """Fix how many images are kept (from the size of one row) and which (a seeded rank)."""
+        self.limit = int(max(2, min(CHANCE_IMAGES, self.n, CHANCE_BYTES // max(nbytes, 1))))
+        if self.limit < self.n:
+            perm = np.random.default_rng([self.seed, 0, 0xC4A]).permutation(self.n)
+            self.rank = np.empty(self.n, np.int64)
+            self.rank[perm] = np.arange(self.n)
+
+    def keeps(self, i: int, handler, rec) -> bool:
+        """Whether image ``i``'s centre record is in the sample (decided the same in every process)."""
+        if self.limit is None:
+            self._size(self._row(handler, rec).nbytes)
+        return self.rank is None or bool(self.rank[i] < self.limit)
+
     def add(self, i: int, handler, rec) -> None:
         pixel = handler.pixel_top1
-        if pixel:
-            rec = np.asarray(rec)
-            row = (rec[0] if handler.labels else np.argmax(rec, axis=0)).astype(np.int64).ravel()
-        else:
-            row = np.asarray(rec, np.float32).ravel()
+        row = self._row(handler, rec)
         if self.limit is None:
+            self._size(row.nbytes)
+        if self.rows is None:
             self.pixel = pixel
-            self.limit = int(max(2, min(CHANCE_IMAGES, self.n, CHANCE_BYTES // max(row.nbytes, 1))))
-            if self.limit < self.n:
-                perm = np.random.default_rng([self.seed, 0, 0xC4A]).permutation(self.n)
-                self.rank = np.empty(self.n, np.int64)
-                self.rank[perm] = np.arange(self.n)
             self.rows = np.empty((self.limit, row.size), row.dtype)
         if self.rank is not None and self.rank[i] >= self.limit:
             return

@@ -12,9 +12,12 @@ value range is at most FLAT_RTOL of its scale is *flat* (cosine metrics leave su
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
+from ..errors import InputError
+from ..wording import param
 from .preprocess import InputSpec
 from .results import OutputInfo
 
@@ -58,20 +61,90 @@ def _is_binary_shape(shape: list) -> bool:
     return len(shape) == 0 or (len(shape) <= 3 and all(d == 1 for d in shape))
 
 
-class OutputHandler:
-    """Turns raw output rows into per-variant records and compares two records."""
+class ClassRecord:
+    """A classifier output reduced on the device (:mod:`.device`): its top-1 and its probabilities
+    at the classes it is compared at; ``record[c]`` reads them like a probability vector."""
 
-    def __init__(self, name: str, sample: np.ndarray, spec: InputSpec):
+    __slots__ = ("top", "p")
+
+    def __init__(self, top: int, p: dict):
+        self.top, self.p = top, p
+
+    def __getitem__(self, c):
+        return self.p[int(c)]
+
+
+KINDS = ("auto", "classes", "spatial", "vector")
+_CLASS_NAMES = re.compile(r"logit|score|prob|softmax|class|cls|pred|label", re.IGNORECASE)
+_VECTOR_NAMES = re.compile(r"landmark|coord|point|keypoint|kpt|kps|box|bbox|embed|feat|vec|pose|mesh|offset|"
+                           r"regress|depth|flow|norm", re.IGNORECASE)
+
+
+def _classifier_shaped(sample, shape, spec) -> bool:
+    return (sample.ndim == 2 and shape[0] > 1) or (sample.ndim == 4 and shape[1:] == [1, 1] and shape[0] > 1) \
+        or (sample.ndim == 4 and spec.layout == "NHWC" and shape[:2] == [1, 1] and shape[2] > 1)
+
+
+def _spatial_shaped(sample, shape, spec) -> bool:
+    return (sample.ndim == 3 and np.issubdtype(sample.dtype, np.integer) and min(shape) > 1) or \
+        (sample.ndim == 4 and min(shape[0:2] if spec.layout == "NHWC" else shape[1:3]) > 1)
+
+
+def choose_kind(name: str, sample: np.ndarray, spec: InputSpec, outputs: int = 1) -> tuple[str, str]:
+    """(kind, why) for an output whose kind was not given: ``classifier`` only when it looks like
+    one — rows that are probability distributions, a name like scores/logits/probs, ImageNet's
+    1000 classes, or the model's only output with mixed-sign values (logits) —, ``spatial`` for
+    maps [B, C, H, W], else ``vector`` (compared by cosine similarity): a landmark or box regressor's
+    coordinates have no top-1."""
+    shape = list(sample.shape[1:])
+    if _is_binary_shape(shape):
+        return "classifier", "one score per input: a binary classifier"
+    if _classifier_shaped(sample, shape, spec):
+        k = int(np.prod(shape))
+        rows = sample.reshape(sample.shape[0], -1)
+        if _VECTOR_NAMES.search(name):
+            return "vector", f"[B, {k}] named {name!r}, like coordinates or features"
+        if _is_distribution(rows):
+            return "classifier", f"[B, {k}] rows that are probability distributions"
+        if _CLASS_NAMES.search(name):
+            return "classifier", f"[B, {k}] named {name!r}, like class scores"
+        if k in (1000, 1001):
+            return "classifier", f"[B, {k}]: ImageNet's classes"
+        if rows.size and np.all(rows >= 0):
+            return "vector", f"[B, {k}] non-negative values that are not probabilities (coordinates?)"
+        if outputs == 1:
+            return "classifier", f"[B, {k}], the model's only output, mixed-sign values read as logits"
+        return "vector", f"[B, {k}], one of {outputs} outputs, not named like class scores"
+    if _spatial_shaped(sample, shape, spec):
+        return "spatial", f"a map {shape}: compared per position after undoing the shift"
+    return "vector", f"shape {shape}: compared as a vector"
+
+
+class OutputHandler:
+    """Turns raw output rows into per-variant records and compares two records.
+
+    ``kind``: ``auto`` (see :func:`choose_kind`), ``classes``, ``spatial`` or ``vector``."""
+
+    def __init__(self, name: str, sample: np.ndarray, spec: InputSpec, kind: str = "auto", outputs: int = 1):
         self.name = name
         shape = list(sample.shape[1:])
-        self.info = OutputInfo(name=name, kind="vector", shape=shape)
+        if kind == "auto":
+            kind, why = choose_kind(name, sample, spec, outputs)
+        elif kind == "classes" and _spatial_shaped(sample, shape, spec) and not _is_binary_shape(shape):
+            kind, why = "spatial", "classes, as given: per position of the map"
+        elif kind == "spatial" and not _spatial_shaped(sample, shape, spec):
+            raise InputError(f"{param('output_kind', 'spatial')}: output {name!r} {shape} is not a map "
+                             "[B, C, H, W]")
+        else:
+            kind, why = {"classes": "classifier"}.get(kind, kind), f"{kind}, as given"
+        self.info = OutputInfo(name=name, kind="vector", shape=shape, kind_reason=why)
         self.labels = False
         self.channels_last = False
         self.binary: str | None = None       # "probability" | "logit" for one-score outputs
         self.binary_out_of_range = 0         # probability mode: later values outside [0, 1]
         self.cosine = False                  # compared by cosine similarity (flatness matters)
         self.pixel_top1 = False              # spatial outputs compared by per-pixel top-1
-        if _is_binary_shape(shape):
+        if kind == "classifier" and _is_binary_shape(shape):
             x = sample.astype(np.float64)
             prob = bool(x.size and np.all(np.isfinite(x)) and np.all(x >= 0) and np.all(x <= 1))
             self.binary = "probability" if prob else "logit"
@@ -84,15 +157,13 @@ class OutputHandler:
                 "binary classifier (one score per input): class 1 when the logit > 0 (outputs outside "
                 "[0, 1], read as logits; probabilities for |Δp| via the sigmoid); agreement of the "
                 "decided class")
-        elif sample.ndim == 2 and shape[0] > 1 or (sample.ndim == 4 and shape[1:] == [1, 1] and shape[0] > 1) \
-                or (sample.ndim == 4 and spec.layout == "NHWC" and shape[:2] == [1, 1] and shape[2] > 1):
+        elif kind == "classifier" and sample.ndim >= 2:
             self.info.kind = "classifier"
             self.softmax = not _is_distribution(sample.reshape(sample.shape[0], -1))
             self.info.softmax_applied = self.softmax
             self.info.comparison = "top-1 agreement" + (" (softmax applied to the outputs)" if self.softmax
                                                         else " (outputs already sum to 1)")
-        elif (sample.ndim == 3 and np.issubdtype(sample.dtype, np.integer) and min(shape) > 1) or \
-                (sample.ndim == 4 and min(shape[0:2] if spec.layout == "NHWC" else shape[1:3]) > 1):
+        elif kind == "spatial" and _spatial_shaped(sample, shape, spec):
             self.info.kind = "spatial"
             if sample.ndim == 3:          # [B, H, W] integer label map
                 oh, ow = shape
@@ -150,13 +221,15 @@ class OutputHandler:
     def top1(self, rec) -> int:
         if self.binary:
             return int(rec[0] > (0.5 if self.binary == "probability" else 0.0))
+        if isinstance(rec, ClassRecord):
+            return rec.top
         return int(np.argmax(rec))
 
     def compare_classifier(self, a, b):
         if self.binary:
             # p(class c) is p or 1 - p: both terms of the symmetrised change equal |p_a - p_b|
             return self.top1(a) == self.top1(b), abs(float(a[1]) - float(b[1]))
-        ca, cb = int(np.argmax(a)), int(np.argmax(b))
+        ca, cb = self.top1(a), self.top1(b)
         dprob = 0.5 * (abs(float(a[ca]) - float(b[ca])) + abs(float(a[cb]) - float(b[cb])))
         return ca == cb, dprob
 

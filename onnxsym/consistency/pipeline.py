@@ -13,10 +13,11 @@ from .preprocess import InputSpec, needs_upscale, resize_center_square
 MAX_BATCH_BYTES = 1 << 30
 
 
-def producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled):
+def producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled, indices=None):
     """Build batches: ("batch", x, [(image, variant index)], n_real) and put them on the queue.
 
-    ``upscaled``: a list the names of images smaller than the base are appended to."""
+    ``upscaled``: a list the names of images smaller than the base are appended to; ``indices``:
+    the images to run (default all, in order)."""
     h, w = spec.height, spec.width
     base_size = (h + plan.max_shift[0], w + plan.max_shift[1])
     fused = normalize.fused
@@ -29,7 +30,7 @@ def producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled)
         else:
             buf = np.empty((batch, h, w, 3), np.uint8)
         slots = []
-        for i in range(plan.n_images):
+        for i in (range(plan.n_images) if indices is None else indices):
             if stop.is_set():
                 return
             try:
@@ -71,6 +72,36 @@ def producer(plan, imageset, spec, normalize, batch, q, stop, skipped, upscaled)
             else:
                 x = buf[:n] if fused else normalize(buf[:n])
             q.put(("batch", x, slots, n))
+        q.put(("end",))
+    except BaseException as err:  # hand any failure to the consumer
+        q.put(("error", err))
+
+
+def device_producer(plan, imageset, packer, upload, q, stop, skipped, upscaled, indices=None):
+    """The device path's batches (:mod:`.device`): ("device", (bases, plan rows, partners,
+    device buffer), [(image, variant index)], n_real) on the queue; only the uint8 base images are
+    made here, and copied to the device by ``upload(bases)`` while the previous batch runs."""
+    base_size = packer.base_size
+    try:
+        def put(item):
+            kind, payload, slots, n = item
+            q.put((kind, (*payload, upload(payload[0])), slots, n))
+
+        for i in (range(plan.n_images) if indices is None else indices):
+            if stop.is_set():
+                return
+            try:
+                img = imageset.load(i, min_side=max(base_size))
+            except UnreadableImage as err:
+                skipped.append((imageset.names[i], str(err)))
+                q.put(("skip", i))
+                continue
+            if needs_upscale(img.shape, base_size):
+                upscaled.append(imageset.names[i])
+            for item in packer.add(i, resize_center_square(img, base_size)):
+                put(item)
+        if packer.slots:
+            put(packer.take())
         q.put(("end",))
     except BaseException as err:  # hand any failure to the consumer
         q.put(("error", err))

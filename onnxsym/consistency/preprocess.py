@@ -49,7 +49,7 @@ class InputSpec:
     dtype: str                 # numpy dtype name: float32 | float16 | float64 | uint8
     batch: int | None          # fixed batch size, or None when dynamic
     shape: list                # the declared shape, symbolic dims as strings
-    size_from: str             # "model" | "input_size" (given by the caller)
+    size_from: str             # "model" | "input_size" (given by the caller) | "chosen" (symbolic: see notes)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -102,6 +102,20 @@ def input_spec(inputs, input_size=None, feeds=None, model=None) -> InputSpec:
         raise InputError(f"the model's input {img.name!r} {shown} ({layout}) has {channels} channels; "
                          "onnxsym feeds RGB (3) or grey (1) images")
     hdim, wdim = (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
+    if size is None and (_dim(hdim) is None or _dim(wdim) is None):
+        from ..model.sizes import MIN_SIDE, choose_input_size
+
+        choice = choose_input_size(model, image_name=img.name) if model is not None else None
+        if choice is not None and choice.source == "chosen":
+            chosen, note = choice.size, choice.note
+        else:  # no strided layer to size it by (or no graph): the smallest size of the rule
+            chosen = (_dim(hdim) or MIN_SIDE, _dim(wdim) or MIN_SIDE)
+            note = (f"input {img.name!r} {shown} has a symbolic spatial size and no strided layer to size it "
+                    f"by: analysed at {chosen[0]}×{chosen[1]}; give {param('input_size')} to choose another")
+        notes.append(note)
+        return InputSpec(name=img.name, layout=layout, height=chosen[0], width=chosen[1],
+                         channels=channels, dtype=np.dtype(_DTYPES[img.type]).name, batch=_dim(shape[0]),
+                         shape=shown, size_from="chosen", notes=notes)
     h, w, size_from = _spatial(img, shown, _dim(hdim), _dim(wdim), size)
     return InputSpec(name=img.name, layout=layout, height=h, width=w, channels=channels,
                      dtype=np.dtype(_DTYPES[img.type]).name, batch=_dim(shape[0]), shape=shown,

@@ -14,6 +14,10 @@ JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fraction
 * ``output`` {name, kind: classifier|spatial|vector, shape, softmax_applied, stride, comparison,
   binary: null | "probability" (class = p > 0.5) | "logit" (class = value > 0) for one-score
   outputs [B] / [B, 1], metric}
+* ``pipeline`` {used: "device" | "host", requested, reason}: where the crops, mirrors and the
+  normalisation were made (inside the onnxruntime session, or in numpy); the offsets, the
+  model's inputs and so the numbers are the same on both (``batch_size`` on the device path is a
+  whole number of images' variants)
 * ``max_shift`` [rows, columns] - crop offsets are uniform in [0, max_shift) per axis (32 at
   224x224, Zhang's protocol; scaled with the input: round(32 * S / 224) per axis);
   ``max_shift_from`` "auto" | "max_shift" (given by the caller / --max-shift); ``base_size``
@@ -35,8 +39,11 @@ JSON schema ``onnxsym.consistency/1`` (keys always present; numbers are fraction
   excluded_images}; ``flip_vertical`` the same or null
 * ``repeat`` {inputs, identical, max_abs_diff, agreement, ok}
 * ``image_source``, ``skipped`` [{name, reason}], ``per_image`` [{name, shift_agree, shift_pairs,
-  shift_mean, flip, flip_vertical, top1, shift_excluded, flat}] (``shift_mean``/``flip`` null when
-  left out)
+  shift_mean, flip, flip_vertical, top1, shift_excluded, flat, worst_pair, worst_pair_top1,
+  worst_pair_value, mirror_top1}] (``shift_mean``/``flip`` null when left out; ``worst_pair`` the
+  [y, x] offsets of crops a and b of the image's least consistent pair in the base image of
+  ``base_size``; the ``*_top1`` fields for
+  classifiers only)
 * ``timing`` {seconds, inputs_run, inputs_per_second}
 * ``notes`` [str], ``warnings`` [str]
 """
@@ -112,6 +119,7 @@ class OutputInfo:
     comparison: str = ""
     binary: str | None = None       # one-score outputs: "probability" (p > 0.5) | "logit" (> 0)
     metric: str = ""                # top1_agreement | pixel_top1_agreement | cosine_similarity
+    kind_reason: str = ""           # why this kind: what was seen, or "as given"
 
 
 @dataclass
@@ -125,6 +133,20 @@ class ImageResult:
     top1: int | None = None         # centre-crop top-1 (classifiers)
     shift_excluded: int = 0         # cosine metrics: pairs left out because both outputs are flat
     flat: bool | None = None        # cosine metrics: the centre crop's output is flat
+    worst_pair: list | None = None  # [[y, x] of crop a, [y, x] of crop b] of the least consistent pair
+    worst_pair_top1: list | None = None   # classifiers: the top-1 of crops a and b of that pair
+    worst_pair_value: float | None = None  # its pair metric (1/0 agreement, cosine, pixel agreement)
+    mirror_top1: int | None = None  # classifiers: the top-1 of the mirrored centre crop
+
+
+@dataclass(frozen=True)
+class PipelineChoice:
+    """Where the variants were made (``pipeline`` in the JSON): ``used`` "device" (inside the
+    onnxruntime session) or "host" (numpy), ``requested`` auto | device | host, and ``reason``."""
+
+    used: str = "host"
+    requested: str = "auto"
+    reason: str = ""
 
 
 @dataclass
@@ -135,6 +157,7 @@ class ConsistencyReport:
     provider_requested: str         # auto | cuda | cpu
     providers_requested: list[str]
     provider_fallback: str | None   # one line when CUDA was wanted but not obtained
+    provider_note: str              # why it runs where it runs when nothing went wrong (an info line)
     input: InputSpec
     preset: str
     preset_description: str
@@ -156,6 +179,7 @@ class ConsistencyReport:
     max_shift: tuple[int, int] = (MAX_SHIFT, MAX_SHIFT)   # (rows, columns)
     max_shift_from: str = "auto"    # "auto" (scaled with the input size) | "max_shift" (given)
     base_size: tuple[int, int] | None = None               # (rows, columns) the crops are cut from
+    pipeline: PipelineChoice = field(default_factory=PipelineChoice)
     upscaled_images: int = 0        # images smaller than the base, upscaled before cropping
     chance: ChanceResult | None = None
     notes: list[str] = field(default_factory=list)
@@ -165,6 +189,13 @@ class ConsistencyReport:
     @property
     def inputs_per_second(self) -> float:
         return self.inputs_run / self.seconds if self.seconds > 0 else float("nan")
+
+    def to_dataframe(self):
+        """One row per image measured (``pandas.DataFrame`` indexed by ``name``), the fields of
+        :class:`ImageResult`. Needs pandas (``pip install 'onnxsym[pandas]'``)."""
+        from ..frames import to_frame
+
+        return to_frame([asdict(p) for p in self.per_image], index="name")
 
     def to_dict(self) -> dict:
         """The ``onnxsym.consistency/1`` document (non-finite numbers as null, floats rounded to 6)."""
@@ -178,6 +209,7 @@ class ConsistencyReport:
             "provider_requested": r.provider_requested,
             "providers_requested": list(r.providers_requested),
             "provider_fallback": r.provider_fallback,
+            "provider_note": r.provider_note,
             "seed": r.seed,
             "pairs_per_image": r.pairs_per_image,
             "batch_size": r.batch_size,
@@ -186,6 +218,7 @@ class ConsistencyReport:
             "max_shift": list(r.max_shift),
             "max_shift_from": r.max_shift_from,
             "base_size": list(r.base_size) if r.base_size else None,
+            "pipeline": asdict(r.pipeline),
             "upscaled_images": r.upscaled_images,
             "image_source": r.image_source,
             "input": {k: v for k, v in asdict(r.input).items() if k != "notes"},

@@ -47,6 +47,7 @@ class RuntimeSession:
     providers: list[str]                 # session.get_providers(): what we obtained
     fallback: str | None = None          # one line when CUDA was wanted but not obtained
     notes: list[str] = field(default_factory=list)
+    provider_note: str = ""              # why it runs where it runs, when nothing went wrong (info)
 
     @property
     def provider(self) -> str:
@@ -58,6 +59,13 @@ class RuntimeSession:
         try:
             return self.session.run(output_names, feeds, _quiet_run_options())
         except Exception as err:  # onnxruntime raises its own (multi-line) exception types
+            raise RuntimeFailure(f"onnxruntime failed to run the model: {_one_line(err)}") from None
+
+    def run_with_iobinding(self, binding) -> None:
+        """Run with an IO binding (:mod:`onnxsym.consistency.device`); errors as :meth:`run`'s."""
+        try:
+            self.session.run_with_iobinding(binding, _quiet_run_options())
+        except Exception as err:  # noqa: BLE001 - onnxruntime's exception types vary
             raise RuntimeFailure(f"onnxruntime failed to run the model: {_one_line(err)}") from None
 
 
@@ -183,6 +191,16 @@ def _model_source(model):
     return str(path), str(path), (lambda: onnx.load(str(path)))
 
 
+def full_proto(model):
+    """The whole ModelProto of ``model`` (a LoadedModel, path, bytes or proto), weights and external
+    data in memory: what a graph built around the model (:mod:`.device`) starts from."""
+    _source, _label, load = _model_source(model)
+    try:
+        return load()
+    except Exception as err:  # noqa: BLE001 - onnx raises several types
+        raise ModelError(f"cannot read the whole model: {_one_line(err)}") from None
+
+
 def _lower_ir(load, max_ir: int):
     import onnx
 
@@ -212,9 +230,29 @@ def providers_for(requested: str) -> list[str]:
                 f"{param('provider', 'cuda')}: this onnxruntime ({ort.__version__}) has no CUDA provider "
                 "(install onnxruntime-gpu)")
         return ["CUDAExecutionProvider"]
-    if "CUDAExecutionProvider" in available:
+    if "CUDAExecutionProvider" in available and nvidia_gpu_present():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
+
+
+def nvidia_gpu_present() -> bool:
+    """Whether this machine has an NVIDIA GPU with its driver loaded (without loading CUDA).
+
+    Linux: the driver's ``/proc/driver/nvidia/gpus/*`` or a ``/dev/nvidia<N>`` device node; Windows:
+    the driver's ``nvcuda.dll``. ``ONNXSYM_ASSUME_GPU=1`` / ``=0`` overrides (containers that hide
+    /proc, tests). ``--provider auto`` tries CUDA only when this is true, so a CPU-only machine is
+    not told about CUDA libraries it never needed."""
+    import glob
+
+    forced = os.environ.get("ONNXSYM_ASSUME_GPU")
+    if forced in ("0", "1"):
+        return forced == "1"
+    if sys.platform.startswith("linux"):
+        return bool(glob.glob("/proc/driver/nvidia/gpus/*") or glob.glob("/dev/nvidia[0-9]*"))
+    if sys.platform == "win32":
+        root = os.environ.get("SystemRoot", r"C:\Windows")
+        return os.path.exists(os.path.join(root, "System32", "nvcuda.dll"))
+    return False
 
 
 def create_session(model, provider: str = "auto", *, threads: int | None = None) -> RuntimeSession:
@@ -275,7 +313,10 @@ def create_session(model, provider: str = "auto", *, threads: int | None = None)
         if requested == "cuda":
             raise RuntimeFailure(f"{param('provider', 'cuda')}: onnxruntime could not use CUDA: {reason}")
         fallback = (f"CUDA was requested ({param('provider', 'auto')}) but onnxruntime runs on the CPU: {reason}")
-    elif requested == "auto" and "CUDAExecutionProvider" not in wanted:
-        notes.append(f"this onnxruntime ({ort.__version__}) has no CUDA provider; running on the CPU")
+    provider_note = ""
+    if requested == "auto" and "CUDAExecutionProvider" not in wanted:
+        provider_note = ("no NVIDIA GPU found: onnxruntime runs on the CPU"
+                         if "CUDAExecutionProvider" in ort.get_available_providers() else
+                         f"this onnxruntime ({ort.__version__}) has no CUDA provider: it runs on the CPU")
     return RuntimeSession(session=sess, requested=requested, providers_requested=wanted,
-                          providers=obtained, fallback=fallback, notes=notes)
+                          providers=obtained, fallback=fallback, notes=notes, provider_note=provider_note)

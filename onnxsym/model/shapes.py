@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import onnx
 from onnx import AttributeProto, TensorProto
 
@@ -151,6 +152,77 @@ def _loops(graph, out):
     return out
 
 
+_NO_FOLD = {"RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Multinomial", "Bernoulli",
+            "If", "Loop", "Scan", "SequenceMap"}
+
+
+def _tensor_value(node):
+    """The array of a Constant node (any of its value forms), or None."""
+    from onnx import numpy_helper
+
+    for a in node.attribute:
+        if a.name == "value" and a.type == AttributeProto.TENSOR:
+            if a.t.data_location == TensorProto.EXTERNAL:
+                return None
+            return numpy_helper.to_array(a.t)
+        if a.name in ("value_int", "value_float"):
+            return np.asarray(a.i if a.name == "value_int" else a.f,
+                              np.int64 if a.name == "value_int" else np.float32)
+        if a.name in ("value_ints", "value_floats"):
+            return np.asarray(list(a.ints) if a.name == "value_ints" else list(a.floats),
+                              np.int64 if a.name == "value_ints" else np.float32)
+    return None
+
+
+def fold_small_constants(graph, opsets: dict) -> dict:
+    """Evaluate, in ``graph`` (a skeleton: large payloads stripped), every node whose inputs are all
+    small known constants, and put its value in place as a Constant node, so shape inference sees
+    the data (a Pad whose pads an exporter computes through ConstantOfShape, Concat, Reshape,
+    Slice, Transpose, Cast). Returns ``{tensor name: array}`` of the small constants known."""
+    from onnx import helper, numpy_helper
+
+    from .constants import _evaluate, _expander_sizes
+
+    known = {}
+    for t in graph.initializer:
+        if t.data_location != TensorProto.EXTERNAL:
+            try:
+                known[t.name] = numpy_helper.to_array(t)
+            except Exception:  # noqa: BLE001 - an odd tensor: not a known value
+                pass
+    nodes = list(graph.node)
+    for k, node in enumerate(nodes):
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            value = _tensor_value(node)
+            if value is not None and node.output:
+                known[node.output[0]] = value
+            continue
+        if (node.domain not in ("", "ai.onnx") or node.op_type in _NO_FOLD or not node.input
+                or not all(i in known for i in node.input if i)):
+            continue
+        feeds = {i: known[i] for i in node.input if i}
+        if any(v.size > _KEEP_ELEMENTS for v in feeds.values()) or \
+                any(s is not None and s > _KEEP_ELEMENTS for s in _expander_sizes(node, feeds)):
+            continue
+        try:
+            outs = _evaluate(node, feeds, opsets)
+        except Exception:  # noqa: BLE001 - left to shape inference as it is
+            continue
+        if len(outs) != len(node.output) or any(o.size > _KEEP_ELEMENTS for o in outs):
+            continue
+        replacement = []
+        for name, value in zip(node.output, outs):
+            if name:
+                known[name] = value
+                replacement.append(helper.make_node("Constant", [], [name],
+                                                    value=numpy_helper.from_array(value, name)))
+        nodes[k:k + 1] = [replacement]
+    del graph.node[:]
+    for item in nodes:
+        graph.node.extend(item if isinstance(item, list) else [item])
+    return known
+
+
 class ShapeOracle:
     """Shape inference on a skeleton of ``model``, re-runnable with different input shapes.
 
@@ -186,6 +258,12 @@ class ShapeOracle:
         for vi in skel.graph.output:
             if vi.type.HasField("tensor_type"):
                 vi.type.tensor_type.ClearField("shape")
+        opsets = {o.domain or "": int(o.version) for o in skel.opset_import}
+        try:
+            #: small values known without running the model (``{name: array}``), e.g. a Pad's pads
+            self.values = fold_small_constants(skel.graph, opsets)
+        except Exception:  # noqa: BLE001 - inference then runs on the graph as it is
+            self.values = {}
         self.upgraded_from = self.upgraded_to = None
         skel = self._upgrade(skel)
         self.skeleton = skel

@@ -71,21 +71,40 @@ def choose_input_size(model: onnx.ModelProto, image_name: str | None = None,
 
     stride = _total_stride(oracle, graph, spatial, dims_at)
     axes_stride = [stride[j] if spatial[j] is None else 1 for j in range(2)]
-    baseline = None
-    for k in range(_MAX_CANDIDATES):
-        size = tuple(spatial[j] if spatial[j] is not None else
-                     (-(-MIN_SIDE // axes_stride[j]) + k) * axes_stride[j] for j in range(2))
+    tried = []  # (size, on the stride grid, problem keys)
+    for size, on_grid in _candidates(spatial, axes_stride):
         try:
             _shapes, problems = oracle.infer_checked(dims_at(size), need_shapes=False)
         except Exception:  # noqa: BLE001 - a size inference cannot handle is just skipped
             continue
-        keys = {p.key for p in problems}
-        if baseline is None:
-            baseline = keys  # problems the model has at every size are not the size's fault
-        if keys <= baseline:
-            return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride))
+        keys = frozenset(p.key for p in problems)
+        if not keys:
+            return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, on_grid))
+        tried.append((size, on_grid, keys))
+    if tried:
+        # problems found at every size tried are the model's own, not the size's fault
+        common = frozenset.intersection(*(k for _, _, k in tried))
+        for size, on_grid, keys in tried:
+            if keys <= common:
+                return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, on_grid))
     size = tuple(v if v is not None else -(-MIN_SIDE // s) * s for v, s in zip(spatial, axes_stride))
-    return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, fitted=False))
+    return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, None))
+
+
+def _candidates(spatial, axes_stride):
+    """Sizes to try, nearest first: multiples of the total stride from :data:`MIN_SIDE` on, then
+    the sizes off that grid (a network whose branches only meet at odd sizes)."""
+    def at(j, v):
+        return spatial[j] if spatial[j] is not None else v
+
+    starts = [-(-MIN_SIDE // s) * s for s in axes_stride]
+    for k in range(_MAX_CANDIDATES):
+        yield tuple(at(j, starts[j] + k * axes_stride[j]) for j in range(2)), True
+    if max(axes_stride) > 1:
+        for k in range(1, _MAX_CANDIDATES + 1):
+            size = tuple(at(j, MIN_SIDE + k) for j in range(2))
+            if any((size[j] - MIN_SIDE) % axes_stride[j] for j in range(2) if spatial[j] is None):
+                yield size, False
 
 
 def _total_stride(oracle, graph, spatial, dims_at) -> list:
@@ -123,11 +142,19 @@ def _power_of_two(v: int) -> int:
     return p
 
 
-def _note(name, declared, size, stride, fitted=True) -> str:
+def _note(name, declared, size, stride, on_grid) -> str:
+    """``on_grid``: True (a multiple of the total stride that fits), False (off the grid: no multiple
+    tried fits), None (nothing tried fits)."""
     shown = "×".join(str(d) if _static(d) else "?" for d in declared)
-    why = (f"the smallest size ≥ {MIN_SIDE} that is a multiple of the network's total stride "
-           f"({'×'.join(map(str, stride))}) at which its shapes fit together" if fitted else
-           f"a multiple of the network's total stride ({'×'.join(map(str, stride))}); no size tried "
-           "passed strict shape inference")
+    total = "×".join(map(str, stride))
+    if on_grid:
+        why = (f"the smallest size ≥ {MIN_SIDE} that is a multiple of the network's total stride ({total}) "
+               "at which its shapes fit together")
+    elif on_grid is False:
+        why = (f"the smallest size ≥ {MIN_SIDE} at which its shapes fit together (no multiple of the "
+               f"network's total stride, {total}, does)")
+    else:
+        why = (f"a multiple of the network's total stride ({total}); no size tried passed strict shape "
+               "inference")
     return (f"input {name!r} is {shown} (symbolic spatial size): analysed at {size[0]}×{size[1]}, {why}; "
             f"give {param('input_size')} to choose another")

@@ -15,18 +15,19 @@ from ..errors import InputError
 from ..model.graph import Graph, is_layer
 from ..model.inputs import apply_layout, describe_inputs, find_image_inputs, trace_layout
 from ..model.shapes import ShapeOracle
+from ..model.sizes import choose_input_size
 from ..model.source import open_model
-from ..parsing import parse_input_shapes, parse_range
+from ..parsing import parse_input_shapes, parse_range, parse_size
 from ..wording import param
-from .arithmetic import layer_row, resolve_static, spec_of
+from .arithmetic import absorb_explicit_pad, layer_row, resolve_static, spec_of
 from .lean import attach_skews
-from .results import PaddingReport
+from .results import PaddingReport, PaddingSummary
 from .search import suggest as search_sizes
 from .summary import at_text, summarize
 
 
-def analyze(model, input_shape=None, *, skews=None, suggest: bool = True, size_range=None,
-            layout: str | None = None) -> PaddingReport:
+def analyze(model, input_shape=None, *, input_size=None, skews=None, suggest: bool = True, size_range=None,
+            layout: str | None = None, progress=None) -> PaddingReport:
     """Effective padding of every conv and pool of ``model`` at one input size.
 
     Parameters
@@ -38,7 +39,10 @@ def analyze(model, input_shape=None, *, skews=None, suggest: bool = True, size_r
         Models with several image inputs: this is the first one's shape (others whose declared
         dims share its symbolic names follow it), or per input ``{"a": "1x3x64x64", ...}`` /
         ``"a=1x3x64x64;b=1x3x32x32"``.
-        Default: the declared shape, with a symbolic batch dim taken as 1.
+        Default: the declared shape, with a symbolic batch dim taken as 1; a symbolic spatial size
+        is chosen (:func:`onnxsym.model.sizes.choose_input_size`, said in a note).
+    input_size : int, "HxW" or (H, W), optional
+        The spatial size of the image input(s), when ``input_shape`` is not given.
     skews : mapping, optional
         ``{layer id: (down, right)}``, each conv's mean-kernel skew (``WeightsReport.skews()``):
         with it, each unevenly padded conv says whether it leans toward its padded side.
@@ -51,6 +55,8 @@ def analyze(model, input_shape=None, *, skews=None, suggest: bool = True, size_r
         Sizes to search (inclusive) for the first image input; default nominal ± 32.
     layout : str, optional
         ``"NCHW"``/``"NHWC"``… when the graph does not show it.
+    progress : callable(done, total), optional
+        Called as the size search goes.
 
     Raises
     ------
@@ -63,20 +69,27 @@ def analyze(model, input_shape=None, *, skews=None, suggest: bool = True, size_r
     loaded = open_model(model)
     proto = loaded.model
     rng = parse_range(size_range)
+    if input_shape is None and input_size is not None:
+        input_shape = parse_size(input_size)  # (H, W): the spatial dims of the image input
     given = parse_input_shapes(input_shape)
     model_info = {"path": str(loaded.path) if loaded.path is not None else None,
                   "producer": f"{proto.producer_name} {proto.producer_version}".strip() or None}
     graph = Graph(proto)
     refs = [r for r in graph.nodes if is_layer(r.node)]
     if not refs:
-        return PaddingReport(model=model_info, input={}, layers=[], summary={"layers": 0},
+        return PaddingReport(model=model_info, input={}, layers=[], summary=PaddingSummary(),
                              summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
     notes: list[str] = []
+    if not given.given and layout is None:
+        choice = choose_input_size(proto, graph=graph)
+        if choice is not None and choice.source == "chosen":
+            given = parse_input_shapes(choice.size)
+            notes.append(choice.note)
     images, all_dims, infos = _image_inputs(proto, graph, given, layout, notes)
     oracle = ShapeOracle(proto)
     any_unknown = _unknown_sizes(images, all_dims, infos, oracle, proto, notes)
     shapes, accepted = _infer(oracle, images, all_dims, infos, any_unknown, notes)
-    specs, rows, statics = _rows(proto, graph, refs, images, shapes, any_unknown)
+    specs, rows, statics = _rows(proto, graph, refs, images, shapes, any_unknown, oracle.values)
     _fixed_size_notes(images, all_dims, notes)
     attach_skews(rows, skews)
     summary, line = summarize(rows, infos, bool(skews))
@@ -84,7 +97,7 @@ def analyze(model, input_shape=None, *, skews=None, suggest: bool = True, size_r
                            notes=notes, inputs=infos)
     if suggest:
         report.suggestions = _suggestions(oracle, images, all_dims, infos, specs, statics, rows, rng,
-                                          any_unknown, accepted, notes)
+                                          any_unknown, accepted, notes, progress)
     return report
 
 
@@ -168,10 +181,16 @@ def _infer(oracle, images, all_dims, infos, any_unknown, notes):
     return shapes, accepted
 
 
-def _rows(proto, graph, refs, images, shapes, any_unknown):
+def _rows(proto, graph, refs, images, shapes, any_unknown, values=None):
     """(specs, rows, static geometries) of every conv and pool."""
+    from ..model.constants import default_opset
+
     reached = {im.name: graph.reach(im.name) for im in images}
     specs = [spec_of(r) for r in refs]
+    opset = default_opset(proto)
+    for spec in specs:
+        producer = graph.scope(spec.ref.graph).producers.get(spec.data)
+        absorb_explicit_pad(spec, producer, values or {}, opset)
     rows, statics = [], []
     for spec in specs:
         row = layer_row(spec, shapes, spec.ref.in_function)
@@ -200,7 +219,8 @@ def _fixed_size_notes(images, all_dims, notes) -> None:
                          "is re-exported with it (or with a dynamic input)")
 
 
-def _suggestions(oracle, images, all_dims, infos, specs, statics, rows, rng, any_unknown, accepted, notes):
+def _suggestions(oracle, images, all_dims, infos, specs, statics, rows, rng, any_unknown, accepted, notes,
+                 progress=None):
     """The size search for each group of image inputs (the first group's result holds the others)."""
     spatial = infos[0]["spatial"]
     if spatial is None:
@@ -213,7 +233,7 @@ def _suggestions(oracle, images, all_dims, infos, specs, statics, rows, rng, any
     main = None
     for k, grp in enumerate(_groups(images, infos)):
         sug = search_sizes(oracle, grp["images"], all_dims, specs, statics, rows, rng if k == 0 else None,
-                           list(grp["spatial"]), accepted)
+                           list(grp["spatial"]), accepted, progress=progress)
         _fixed_caveat(sug, grp["images"])
         if main is None:
             main = sug
@@ -234,7 +254,7 @@ def _resolve_dims(image, given, rank) -> list:
                 raise InputError(f"cannot tell which axes of input {image.name!r} ({image.declared_text()}) are "
                                  "spatial from the graph: give the full shape as the model declares it "
                                  f"(e.g. 1x3x224x224 or 1x224x224x3) or the layout ({param('layout', 'NCHW|NHWC')})")
-            dims = [d if isinstance(d, int) else None for d in declared]
+            dims = [d if isinstance(d, int) and d > 0 else None for d in declared]  # Paddle writes -1
             dims[image.batch_axis] = dims[image.batch_axis] or 1
             if dims[image.channel_axis] is None:
                 raise InputError(f"input {image.name!r} ({image.declared_text()}) has no static channel count: "
@@ -246,7 +266,7 @@ def _resolve_dims(image, given, rank) -> list:
                              f"{image.name!r} has {rank} ({image.declared_text()})")
         if image.channel_axis is not None:
             c = declared[image.channel_axis]
-            if isinstance(c, int) and c != dims[image.channel_axis]:
+            if isinstance(c, int) and c > 0 and c != dims[image.channel_axis]:
                 raise InputError(f"input shape {'x'.join(map(str, dims))} does not match input {image.name!r} "
                                  f"({image.declared_text()}, layout {image.layout}): it has {c} channels, "
                                  f"not {dims[image.channel_axis]}")

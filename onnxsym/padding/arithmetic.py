@@ -24,6 +24,8 @@ change it, so the size suggestions ignore ConvTranspose.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from dataclasses import dataclass
 
 from ..model.ops import PADDED_CONV_OPS, conv_attrs, op_key
@@ -97,6 +99,53 @@ class LayerSpec:
     ceil_mode: bool | None
     output_padding: list | None
     error: str = ""
+    explicit_pad: dict | None = None
+
+
+_PAD_MODES = ("constant", "reflect", "edge", "wrap")
+
+
+def _pad_values(node, values: dict, opset: int):
+    """A Pad node's pads (all begins, then all ends) and mode, or None when not known."""
+    mode = "constant"
+    pads = None
+    for a in node.attribute:
+        if a.name == "mode":
+            mode = a.s.decode("utf-8", "replace") if isinstance(a.s, bytes) else str(a.s)
+        elif a.name in ("pads", "paddings") and opset < 11:
+            pads = list(a.ints)
+    if opset >= 11:
+        if len(node.input) < 2 or not node.input[1] or node.input[1] not in values:
+            return None
+        if len(node.input) > 3 and node.input[3]:
+            return None   # pads over chosen axes (opset 18): left as a separate op
+        pads = [int(v) for v in np.asarray(values[node.input[1]]).reshape(-1)]
+    return (pads, mode) if pads is not None and mode in _PAD_MODES else None
+
+
+def absorb_explicit_pad(spec: LayerSpec, producer, values: dict, opset: int) -> None:
+    """A Pad right before a conv or pool (spatial pads only, none negative, no ``auto_pad``) is
+    part of the layer's padding, as exporters write PyTorch's ``padding_mode="reflect"`` and
+    TensorFlow's explicit paddings: the layer reads the Pad's input, and the Pad's pads add to
+    its own. ``producer``: the node that makes the layer's input (or None); ``values``: small
+    load-time constants (:attr:`onnxsym.model.shapes.ShapeOracle.values`)."""
+    if (producer is None or producer.op_type != "Pad" or producer.domain not in ("", "ai.onnx")
+            or spec.kind == "conv_transpose" or spec.auto_pad not in ("NOTSET", "") or spec.error
+            or not producer.input):
+        return
+    found = _pad_values(producer, values, opset)
+    if found is None:
+        return
+    pads, mode = found
+    rank = len(pads) // 2
+    n = rank - 2
+    if n < 1 or len(pads) != 2 * rank or any(p < 0 for p in pads) or any(pads[a] or pads[rank + a] for a in (0, 1)):
+        return
+    begin, end = pads[2:rank], pads[rank + 2:]
+    own = spec.pads if spec.pads and len(spec.pads) == 2 * n else [0] * (2 * n)
+    spec.pads = [own[i] + begin[i] for i in range(n)] + [own[n + i] + end[i] for i in range(n)]
+    spec.data = producer.input[0]
+    spec.explicit_pad = {"node": producer.name or producer.output[0], "mode": mode, "pads": begin + end}
 
 
 def spec_of(ref) -> LayerSpec:
@@ -204,7 +253,12 @@ def layer_row(spec: LayerSpec, shapes: dict, fn_scope: bool) -> PaddingLayer:
     ref = spec.ref
     row = PaddingLayer(id=ref.id, path=ref.path, op_type=ref.node.op_type, kind=spec.kind,
                        auto_pad=spec.auto_pad, pads=spec.pads, ceil_mode=spec.ceil_mode,
-                       output_padding=spec.output_padding if spec.kind == "conv_transpose" else None)
+                       output_padding=spec.output_padding if spec.kind == "conv_transpose" else None,
+                       explicit_pad=spec.explicit_pad)
+    if spec.explicit_pad:
+        e = spec.explicit_pad
+        row.notes.append(f"the {e['mode']} Pad {e['node']!r} before it is counted as its padding "
+                         f"({', '.join(map(str, e['pads']))})")
     static = resolve_static(spec, shapes)
     if isinstance(static, str):
         row.status, row.reason = ("invalid" if spec.error else "unknown"), static

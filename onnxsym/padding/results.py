@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .. import __version__
+from ..record import Record
 
 SCHEMA = "onnxsym.padding/1"
 
@@ -31,7 +32,11 @@ class PaddingLayer:
     auto_pad : str
         NOTSET, SAME_UPPER, SAME_LOWER or VALID.
     pads : list of int or None
-        As declared (ONNX order: all begins, then all ends); None when absent.
+        As declared (ONNX order: all begins, then all ends), plus those of an explicit Pad right
+        before the layer (``explicit_pad``); None when absent.
+    explicit_pad : dict or None
+        A Pad node feeding the layer whose padding counts as the layer's: ``node``, ``mode``
+        (constant, reflect, edge, wrap) and its spatial ``pads`` (begins, then ends).
     ceil_mode : bool or None
         Pools only.
     output_padding : list of int or None
@@ -80,6 +85,7 @@ class PaddingLayer:
     strides: list | None = None
     auto_pad: str = "NOTSET"
     pads: list | None = None
+    explicit_pad: dict | None = None
     ceil_mode: bool | None = None
     output_padding: list | None = None
     pads_begin: list | None = None
@@ -182,6 +188,39 @@ class Suggestions:
 
 
 @dataclass
+class PaddingSummary(Record):
+    """The counts behind a padding report's summary line (``summary`` in the JSON).
+
+    ``known`` layers of known size (of ``layers``; ``unknown`` and ``invalid`` the others);
+    ``strided_convs``/``strided_pools`` the size-dependent strided ones and how many of them pad
+    unevenly (``*_uneven``, by direction in ``*_directions``); ``skew_checked`` uneven convs with a
+    skew, of which ``lean_toward_padding``, ``lean_away_from_padding``, ``lean_neither`` (|skew| ≥
+    ``lean_threshold`` counts; ``lean_axes`` [rows, columns] leaning toward the padding);
+    ``uneven_at_every_size`` the ids of layers uneven whatever the input size.
+    """
+
+    layers: int = 0
+    known: int = 0
+    unknown: int = 0
+    invalid: int = 0
+    uneven: int = 0
+    strided_convs: int = 0
+    strided_convs_uneven: int = 0
+    conv_directions: dict = field(default_factory=dict)
+    skew_checked: int = 0
+    lean_toward_padding: int = 0
+    lean_away_from_padding: int = 0
+    lean_neither: int = 0
+    lean_threshold: float = 0.0
+    lean_axes: list = field(default_factory=lambda: [0, 0])
+    strided_pools: int = 0
+    strided_pools_uneven: int = 0
+    pool_directions: dict = field(default_factory=dict)
+    uneven_at_every_size: list = field(default_factory=list)
+    conv_transposes: int = 0
+
+
+@dataclass
 class PaddingReport:
     """The padding diagnosis of a model at one input size.
 
@@ -194,7 +233,7 @@ class PaddingReport:
         None for unknown), ``layout`` and ``layout_source``, ``spatial`` (spatial sizes or None).
     layers : list of PaddingLayer
         Every conv-like node and pool, in graph-walk order.
-    summary : dict
+    summary : PaddingSummary
         Counts behind ``summary_line``.
     summary_line : str
         One greppable line, e.g. ``5 of 5 stride-2 convs pad unevenly at 224×224 (all top-left); …``.
@@ -207,12 +246,19 @@ class PaddingReport:
     model: dict
     input: dict
     layers: list
-    summary: dict
+    summary: PaddingSummary
     summary_line: str
     suggestions: Suggestions | None = None
     notes: list = field(default_factory=list)
     inputs: list = field(default_factory=list)
     schema: str = SCHEMA
+
+    def to_dataframe(self):
+        """One row per conv and pool (``pandas.DataFrame`` indexed by ``id``), the fields of
+        :class:`PaddingLayer`. Needs pandas (``pip install 'onnxsym[pandas]'``)."""
+        from ..frames import to_frame
+
+        return to_frame([asdict(layer) for layer in self.layers], index="id")
 
     def to_dict(self) -> dict:
         return {
@@ -221,7 +267,7 @@ class PaddingReport:
             "model": self.model,
             "input": self.input,
             "inputs": list(self.inputs),
-            "summary": self.summary,
+            "summary": asdict(self.summary) if isinstance(self.summary, PaddingSummary) else dict(self.summary),
             "summary_line": self.summary_line,
             "layers": [asdict(layer) for layer in self.layers],
             "suggestions": asdict(self.suggestions) if self.suggestions is not None else None,

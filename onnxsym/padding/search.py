@@ -68,13 +68,14 @@ def _sizes_text(sizes) -> str:
 
 
 def suggest(oracle, group, all_dims, specs, statics, rows, size_range, spatial,
-            accepted_problems=frozenset()) -> Suggestions:
+            accepted_problems=frozenset(), progress=None) -> Suggestions:
     """Search sizes for the image inputs of ``group`` (varied together; every other input stays
     at its size in ``all_dims``) over the strided layers those inputs reach.
 
     ``accepted_problems``: keys of strict-inference problems that do not disqualify a size (those
     the model already has at the analysed size)."""
     search = _Search(oracle, group, all_dims, specs, statics, rows, size_range, spatial, accepted_problems)
+    search.progress = progress
     if search.active:
         search.run()
         search.describe()
@@ -123,6 +124,9 @@ class _Search:
         self.tiny: set = set()
         self.score: dict = {}
         self.never: list = []
+        self.progress = None
+        longest = max(hi - lo + 1 for lo, hi in ranges)
+        self.expected = longest if self.square else longest + 8  # per-axis: + the combinations confirmed
 
     # ---- wording shared by both outcomes ------------------------------------------------------
     @property
@@ -164,6 +168,8 @@ class _Search:
         except Exception:  # noqa: BLE001 - a size inference cannot handle is just not suggested
             shapes, problems = {}, []
         self.sug.checked += 1
+        if self.progress is not None:
+            self.progress(self.sug.checked, self.expected)
         new = [p for p in problems if p.key not in self.accepted]
         if new:
             self.mismatch[tuple(sizes)] = new[0]

@@ -5,6 +5,7 @@ from collections import Counter
 
 from ..wording import param
 from .lean import LEAN_THRESHOLD, lean_axes
+from .results import PaddingSummary
 
 
 def _input_size_text(inp: dict) -> str | None:
@@ -60,7 +61,7 @@ def _lean_text(n_uneven, n_checked, toward, away, neither) -> str:
     return f"{who} lean toward the padded side in {toward}, away from it in {away}, neither in {neither} {counts}"
 
 
-def summarize(layers, inputs, skews_given) -> tuple[dict, str]:
+def summarize(layers, inputs, skews_given) -> tuple[PaddingSummary, str]:
     known = [r for r in layers if r.status == "ok"]
     sconv = [r for r in known if r.kind == "conv" and r.size_dependent]
     spool = [r for r in known if r.kind == "pool" and r.size_dependent]
@@ -71,27 +72,27 @@ def summarize(layers, inputs, skews_given) -> tuple[dict, str]:
     away = [r for r in checked if r.lean == "away"]
     neither = [r for r in checked if r.lean == "neither"]
     fixed = [r for r in known if r.uneven and not r.size_dependent]
-    summary = {
-        "layers": len(layers),
-        "known": len(known),
-        "unknown": sum(1 for r in layers if r.status == "unknown"),
-        "invalid": sum(1 for r in layers if r.status == "invalid"),
-        "uneven": sum(1 for r in known if r.uneven),
-        "strided_convs": len(sconv),
-        "strided_convs_uneven": len(uconv),
-        "conv_directions": dict(Counter(r.direction for r in uconv)),
-        "skew_checked": len(checked),
-        "lean_toward_padding": len(leaning),
-        "lean_away_from_padding": len(away),
-        "lean_neither": len(neither),
-        "lean_threshold": LEAN_THRESHOLD,
-        "lean_axes": [sum(lean_axes(r)[0] for r in uconv), sum(lean_axes(r)[1] for r in uconv)],
-        "strided_pools": len(spool),
-        "strided_pools_uneven": len(upool),
-        "pool_directions": dict(Counter(r.direction for r in upool)),
-        "uneven_at_every_size": [r.id for r in fixed],
-        "conv_transposes": sum(1 for r in layers if r.kind == "conv_transpose"),
-    }
+    summary = PaddingSummary(
+        layers=len(layers),
+        known=len(known),
+        unknown=sum(1 for r in layers if r.status == "unknown"),
+        invalid=sum(1 for r in layers if r.status == "invalid"),
+        uneven=sum(1 for r in known if r.uneven),
+        strided_convs=len(sconv),
+        strided_convs_uneven=len(uconv),
+        conv_directions=dict(Counter(r.direction for r in uconv)),
+        skew_checked=len(checked),
+        lean_toward_padding=len(leaning),
+        lean_away_from_padding=len(away),
+        lean_neither=len(neither),
+        lean_threshold=LEAN_THRESHOLD,
+        lean_axes=[sum(lean_axes(r)[0] for r in uconv), sum(lean_axes(r)[1] for r in uconv)],
+        strided_pools=len(spool),
+        strided_pools_uneven=len(upool),
+        pool_directions=dict(Counter(r.direction for r in upool)),
+        uneven_at_every_size=[r.id for r in fixed],
+        conv_transposes=sum(1 for r in layers if r.kind == "conv_transpose"),
+    )
     at, unknown_inputs = at_text(inputs)
     size_known = not unknown_inputs
     if not layers:
@@ -119,7 +120,7 @@ def summarize(layers, inputs, skews_given) -> tuple[dict, str]:
         parts.append(part)
     if fixed:
         parts.append(f"{len(fixed)} more uneven at every size")
-    unknown = summary["unknown"] + summary["invalid"]
+    unknown = summary.unknown + summary.invalid
     if unknown:
         parts.append(f"{unknown} of {len(layers)} layers of unknown size")
     return summary, "; ".join(parts) if parts else "no layer size known"

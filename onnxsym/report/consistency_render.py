@@ -2,13 +2,15 @@
 :meth:`~onnxsym.consistency.results.ConsistencyReport.to_dict`) and a text table."""
 from __future__ import annotations
 
+import textwrap
+
 from ..wording import is_cosine, metric_interval, metric_value, param
 
 COSINE, SHARE = "cosine_similarity", "top1_agreement"  # how a value is shown: plain or as %
 
 import json
 
-from .text import table
+from .text import dims, table, wrap_lines
 
 
 def to_json(r) -> str:
@@ -69,20 +71,24 @@ def summary_line(r) -> str:
     return s
 
 
-def to_table(r) -> str:
+def to_table(r, columns: int = 100) -> str:
     head = [
         f"model     {r.model}",
         f"runtime   onnxruntime on {r.provider} (requested {r.provider_requested}"
         + ("; CUDA not obtained, see the warning" if r.provider_fallback else "") + ")",
-        f"input     {r.input.name} {r.input.shape} {r.input.layout} {r.input.dtype}, "
+        f"input     {r.input.name} {dims(r.input.shape)} {r.input.layout} {r.input.dtype}, "
         f"{r.input.height}x{r.input.width} (from {r.input.size_from}), "
         f"batch {'dynamic' if r.input.batch is None else r.input.batch} -> {r.batch_size} per run",
-        f"preproc   {r.preset}: {r.preset_description}; {r.channel_order.upper()}",
-        f"output    {r.output.name} {r.output.shape}: {r.output.kind}, {r.output.comparison}",
+        f"preproc   {r.preset}: {r.preset_description}; {r.channel_order.upper()}; variants made "
+        + ("inside the session" if r.pipeline.used == "device" else "on the host") + f" ({r.pipeline.reason})",
+        f"output    {r.output.name} {dims(r.output.shape)}: {r.output.kind} ({r.output.kind_reason}), "
+        f"{r.output.comparison}",
         f"images    {r.images} from {r.image_source}"
         + (f" ({len(r.skipped)} skipped)" if r.skipped else ""),
-        "",
     ]
+    head = [part for line in head for part in textwrap.wrap(line, max(40, columns), subsequent_indent=" " * 10,
+                                                            break_long_words=False, break_on_hyphens=False)]
+    head.append("")
     cos = _cosine_metric(r)
     n_shift = f"{r.shift.pairs} pairs" + (f" (+{r.shift.excluded_pairs} flat)" if r.shift.excluded_pairs else "")
     chance = _chance_text(r, cos)
@@ -131,9 +137,9 @@ def to_table(r) -> str:
     if len(r.skipped) > 20:
         tail.append(f"skipped   ... and {len(r.skipped) - 20} more")
     for n in r.notes:
-        tail.append(f"note: {n}")
+        tail += wrap_lines("note: ", n, columns)
     for w in r.warnings:
-        tail.append(f"WARNING: {w}")
+        tail += wrap_lines("WARNING: ", w, columns)
     tail.append(f"time: {r.seconds:.2f} s, {r.inputs_run} model inputs, {r.inputs_per_second:.1f} inputs/s")
     tail += ["", summary_line(r)]
     return "\n".join(head) + "\n" + body + "\n" + "\n".join(tail)

@@ -51,11 +51,13 @@ def _pads(r) -> str:
         text = "0"
     else:
         text = str(r.pads[0]) if len(set(r.pads)) == 1 else ",".join(map(str, r.pads))
+    if getattr(r, "explicit_pad", None):
+        text += f" ({r.explicit_pad['mode']} Pad)"
     return text + (" ceil" if r.ceil_mode else "")
 
 
-def _layer(r) -> str:
-    return layer_label(r.id, r.op_type, width=LAYER_WIDTH)
+def _layer(r, width: int = LAYER_WIDTH) -> str:
+    return layer_label(r.id, r.op_type, width=width)
 
 
 def _op(r) -> str:
@@ -95,7 +97,7 @@ def _size_known(report) -> bool:
     return bool(inputs) and all(i.get("spatial") is not None for i in inputs)
 
 
-def _static_rows(report, rows) -> list:
+def _static_rows(report, rows, layer_width: int = LAYER_WIDTH) -> list:
     """The input size is unknown: strided layers with what is known without it."""
     strided = [(k, r) for k, r in rows if r.strided]
     lines = []
@@ -107,7 +109,7 @@ def _static_rows(report, rows) -> list:
                  f"{param('input_shape')} is given):")
     table = [["#", "layer", "op", "k/s", "pads"]]
     for k, r in strided:
-        table.append([str(k), _layer(r), _op(r), _ks(r), _pads(r)])
+        table.append([str(k), _layer(r, layer_width), _op(r), _ks(r), _pads(r)])
     lines.extend(_align(table, "rllll"))
     return lines
 
@@ -165,12 +167,16 @@ def _wrap(prefix: str, text: str, width: int = WIDTH) -> list:
     return final
 
 
-def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
-    """The padding section as text, about 110 columns wide.
+def to_table(report, strided_only: bool = False, heading: bool = True, columns: int = WIDTH) -> str:
+    """The padding section as text, about ``columns`` wide.
 
     ``strided_only``: list only the strided layers and the uneven ones (the compact form shown
-    under the weights table); ``heading``: start with ``Padding at 224×224 (input 'input', NCHW)``.
+    under the weights table); ``heading``: start with ``Padding at 224×224 (input 'input', NCHW)``;
+    ``columns``: the terminal width (the layer column and the prose lines adapt to it; the table
+    keeps its other columns whole).
     """
+    width = max(40, columns)
+    layer_width = max(16, min(48, width - 78))
     lines = _heading(report, strided_only) if heading else []
     inputs = report.inputs or ([report.input] if report.input else [])
     if len(inputs) > 1:
@@ -182,7 +188,7 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
     if strided_only:
         rows = [(k, r) for k, r in rows if r.strided or r.uneven]
     if not _size_known(report) and report.layers:
-        lines.extend(_static_rows(report, rows))
+        lines.extend(_static_rows(report, rows, layer_width))
     elif rows:
         table = [["#", "layer", "op", "in", "k/s", "pads", "unread", "eff pad", "uneven", "skew(↓,→)", "lean"]]
         for k, r in rows:
@@ -193,12 +199,14 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
             else:
                 eff, unev, unread = "?", r.status, "?"
             skew = "-" if r.skew is None else ",".join(f"{v:+.2f}" for v in r.skew)
-            table.append([str(k), _layer(r), _op(r), _x(r.input_size) if r.input_size else "?", _ks(r),
+            table.append([str(k), _layer(r, layer_width), _op(r), _x(r.input_size) if r.input_size else "?", _ks(r),
                           _pads(r), unread, eff, unev, skew, r.lean or "-"])
         lines.extend(_align(table, "rllllllllll"))
         for ln in _reason_lines(rows):
-            lines.extend(_wrap("", ln))
+            lines.extend(_wrap("", ln, width))
         legend = "k/s: kernel/stride; eff pad: before/after per axis"
+        if any(getattr(r, "explicit_pad", None) for _, r in rows):
+            legend += "; (… Pad): an explicit Pad op before the layer, counted as its padding"
         if any(r.lean for _, r in rows):
             legend += f"; lean: skew toward the padded side (|skew| ≥ {_threshold(report):g} counts)"
         lines.append(legend)
@@ -207,7 +215,7 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
     if any(r.kind == "conv_transpose" for _, r in rows):
         lines.append("ConvT: pads crop the output; eff pad is that of the equivalent stride-1 conv over the "
                      "zero-stuffed input")
-    lines.extend(_wrap("summary: ", report.summary_line))
+    lines.extend(_wrap("summary: ", report.summary_line, width))
     top = report.suggestions
     several = top is not None and bool(top.others)
     for s in ([top] + list(top.others)) if top is not None else []:
@@ -222,17 +230,17 @@ def to_table(report, strided_only: bool = False, heading: bool = True) -> str:
                          + (f" … ({len(s.sizes)} in all)" if len(s.sizes) > 8 else ""))
             shape = s.input_shapes[0]
             lines.append(f"e.g. {param('input_shape', shape)}")
-        lines.extend(_wrap(f"suggestion{who}: ", s.note))
+        lines.extend(_wrap(f"suggestion{who}: ", s.note, width))
         for c in s.caveats:
-            lines.extend(_wrap("caveat: ", c))
+            lines.extend(_wrap("caveat: ", c, width))
     for n in report.notes:
-        lines.extend(_wrap("note: ", n))
+        lines.extend(_wrap("note: ", n, width))
     return "\n".join(lines)
 
 
-def strided_table(report, heading: bool = True) -> str:
+def strided_table(report, heading: bool = True, columns: int = WIDTH) -> str:
     """``to_table(report, strided_only=True)``: only strided and uneven layers."""
-    return to_table(report, strided_only=True, heading=heading)
+    return to_table(report, strided_only=True, heading=heading, columns=columns)
 
 
 def _threshold(report) -> float:

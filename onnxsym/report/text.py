@@ -30,3 +30,23 @@ def table(headers, rows, align=None) -> str:
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), sep] + [line(r) for r in rows])
+
+
+def dims(shape) -> str:
+    """A shape as ``N×3×224×224`` (symbolic dims by name, unknown ones as ?)."""
+    if shape is None:
+        return "?"
+    return "×".join("?" if d is None else str(d) for d in shape)
+
+
+def opsets_text(opsets: dict) -> str:
+    """``ai.onnx 17, ai.onnx.ml 2`` (not a Python dict)."""
+    return ", ".join(f"{k} {v}" for k, v in (opsets or {}).items()) or "none"
+
+
+def wrap_lines(prefix: str, text: str, columns: int = 100) -> list:
+    """``prefix + text`` wrapped to ``columns``, continuation lines indented."""
+    import textwrap
+
+    return textwrap.wrap(prefix + str(text), max(40, columns), subsequent_indent="  ", break_long_words=False,
+                         break_on_hyphens=False) or [prefix]

@@ -8,7 +8,7 @@ import textwrap
 
 from ..weights.symmetry import TERMS_2D
 from .labels import layer_label
-from .text import fmt, table
+from .text import fmt, opsets_text, table
 
 
 def to_json(report) -> str:
@@ -23,13 +23,14 @@ def summary_line(report) -> str:
              f"{s.not_applicable - s.one_by_one} other n/a, "
              f"{s.unresolved} unresolved"]
     if s.first_layer:
-        b = s.first_layer["baseline"]
-        parts.append(f"first layer S {fmt(s.first_layer['symmetry'])} (random {fmt(b.get('mean'))}±{fmt(b.get('sd'))})")
+        b = s.first_layer.random_init
+        parts.append(f"first layer S {fmt(s.first_layer.symmetry)} (random {fmt(b.get('mean'))}±{fmt(b.get('sd'))})")
     i = s.internal
-    if i["n"]:
-        ci = f" [{fmt(i['ci95'][0])}, {fmt(i['ci95'][1])}] (95 % CI)" if i["ci95"] else ""
-        parts.append(f"internal median S {fmt(i['median_symmetry'])}{ci} over {i['n']} layer{'s' if i['n'] != 1 else ''} "
-                     f"(random {fmt(s.random_init['median_mean'])}±{fmt(s.random_init['median_sd'])})")
+    if i.n:
+        ci = f" [{fmt(i.ci95[0])}, {fmt(i.ci95[1])}] (95 % CI)" if i.ci95 else ""
+        z = "" if i.z_vs_random_init is None else f"; z {i.z_vs_random_init:.1f}: {i.reading}"
+        parts.append(f"internal median S {fmt(i.median_symmetry)}{ci} over {i.n} layer{'s' if i.n != 1 else ''} "
+                     f"(random init {fmt(s.random_init.median_mean)}±{fmt(s.random_init.median_sd)}{z})")
     return "onnxsym weights: " + " | ".join(parts)
 
 
@@ -50,9 +51,10 @@ def _stride(r):
     return str(s[0]) if len(set(s)) == 1 else "×".join(map(str, s))
 
 
-def to_table(report, width: int = 34) -> str:
+def to_table(report, columns: int = 100) -> str:
     """The human-readable report: one row per conv node, then the summary (about 115 columns)."""
     show_op = len({r.op_type for r in report.layers}) > 1 or any(r.op_type != "Conv" for r in report.layers)
+    width = max(16, min(48, columns - 80 - (8 if show_op else 0)))  # the layer column takes what is left
     rows = []
     for n, r in enumerate(report.layers):
         base = r.random_init
@@ -77,7 +79,7 @@ def to_table(report, width: int = 34) -> str:
     out.append("")
     out.append(f"model: {report.model['path']} ({report.model['size_bytes'] / 1e6:.1f} MB"
                f"{', + %.1f MB external data' % (report.model['external_bytes'] / 1e6) if report.model.get('external_bytes') else ''}), "
-               f"IR {report.model['ir_version']}, opsets {report.model['opsets']}, producer {report.model['producer'] or '?'}")
+               f"IR {report.model['ir_version']}, opsets {opsets_text(report.model['opsets'])}, producer {report.model['producer'] or '?'}")
     for note in report.model.get("notes", []):
         out.append(f"note: {note}")
     if s.followed_by_batchnorm:
@@ -94,21 +96,28 @@ def to_table(report, width: int = 34) -> str:
         "under every flip/rotation of its grid; random S: mean±sd for i.i.d. Gaussian kernels of that "
         "shape (untrained init); z = (S − random mean)/sd; single kernels S: median [quartiles] over the "
         "individual kernels W[n, c]; skew: lean of the mean kernel (negative = toward top / left); "
-        "coher: ||mean kernel|| / rms ||single kernel||.", width=100))
+        "coher: ||mean kernel|| / rms ||single kernel||.", width=max(40, columns)))
     if isinstance(report.padding, dict):
         out.append(report.padding.get("error", "padding: not diagnosed"))
     elif report.padding is not None:
         out.append("")
         from .padding_render import strided_table
 
-        out.append(strided_table(report.padding))
+        out.append(strided_table(report.padding, columns=columns))
         out.append("(every conv and pool: onnxsym padding MODEL)")
     out.append(summary_line(report))
     return "\n".join(out)
 
 
+#: CSV ``status`` values: the report's, with ``n/a`` spelt out (pandas reads "n/a" as missing)
+CSV_STATUS = {"ok": "ok", "n/a": "not_applicable", "unresolved": "unresolved"}
+
+
 def to_csv(report) -> str:
-    """One CSV row per conv node, the seven 2-D terms as columns."""
+    """One CSV row per conv node, the seven 2-D terms as columns (cells: :mod:`onnxsym.report.csv_cells`;
+    ``status`` is ok, not_applicable or unresolved)."""
+    from . import csv_cells as c
+
     buf = io.StringIO()
     cols = ["id", "path", "op_type", "weight_shape", "kernel_shape", "strides", "pads", "auto_pad",
             "dilations", "group", "depthwise", "status", "reason", "symmetry", *TERMS_2D,
@@ -120,14 +129,13 @@ def to_csv(report) -> str:
     for r in report.layers:
         skew = list(r.skew) if r.skew and len(r.skew) == 2 else [None, None]  # (down, right): 2-D only
         w.writerow([
-            r.id, r.path, r.op_type, "x".join(map(str, r.weight_shape or [])),
-            "x".join(map(str, r.kernel_shape or [])), "x".join(map(str, r.strides or [])),
-            " ".join(map(str, r.pads or [])), r.auto_pad, "x".join(map(str, r.dilations or [])),
-            r.group, r.depthwise, r.status, r.reason, r.symmetry,
-            *[r.terms.get(t) for t in TERMS_2D],
-            r.per_kernel.get("median"), r.per_kernel.get("q1"), r.per_kernel.get("q3"),
-            skew[0], skew[1], r.coherence, r.coherence_random,
-            r.random_init.get("mean"), r.random_init.get("sd"), r.z_vs_random_init, r.weight_source,
-            " ".join(r.shared_with), r.shared_count, r.followed_by,
+            c.text(r.id), c.text(r.path), c.text(r.op_type), c.dims(r.weight_shape), c.dims(r.kernel_shape),
+            c.dims(r.strides), c.dims(r.pads), c.text(r.auto_pad), c.dims(r.dilations),
+            r.group, c.number(r.depthwise), CSV_STATUS.get(r.status, c.text(r.status)), c.text(r.reason),
+            c.number(r.symmetry), *[c.number(r.terms.get(t)) for t in TERMS_2D],
+            *(c.number(r.per_kernel.get(k)) for k in ("median", "q1", "q3")),
+            c.number(skew[0]), c.number(skew[1]), c.number(r.coherence), c.number(r.coherence_random),
+            c.number(r.random_init.get("mean")), c.number(r.random_init.get("sd")), c.number(r.z_vs_random_init),
+            c.text(r.weight_source), c.names(r.shared_with), r.shared_count, c.text(r.followed_by),
         ])
     return buf.getvalue()

@@ -10,7 +10,8 @@ from ..model.source import open_model
 from ..stats import median_ci
 from .layers import ConvLayer, iter_conv_layers
 from .random_init import random_init
-from .results import LayerResult, WeightsReport, WeightsSummary
+from .results import (FirstLayer, InternalSummary, LayerBrief, LayerResult, RandomInitBand, WeightsReport,
+                      WeightsSummary)
 from .symmetry import TERMS_2D, kernel_stats
 
 
@@ -73,28 +74,44 @@ def summarize(rows: list) -> WeightsSummary:
     med, ci = median_ci([r.symmetry for r in rest])
     base_means = [r.random_init.get("mean") for r in rest if r.random_init.get("mean") is not None]
     base_sds = [r.random_init.get("sd") for r in rest if r.random_init.get("sd") is not None]
-    internal = {"n": len(rest), "median_symmetry": _r(med) if med is not None else None,
-                "ci95": [_r(v) for v in ci] if ci else None,
-                "ci_method": "distribution-free CI of the median (binomial order statistics)",
-                "above_baseline": sum(1 for r in rest if r.z_vs_random_init is not None and r.z_vs_random_init > 2)}
-    band = {"median_mean": _r(float(np.median(base_means))) if base_means else None,
-                "median_sd": _r(float(np.median(base_sds))) if base_sds else None,
-                "what": "S of i.i.d. Gaussian kernels of each layer's shape (untrained init)"}
+    band = RandomInitBand(median_mean=_r(float(np.median(base_means))) if base_means else None,
+                          median_sd=_r(float(np.median(base_sds))) if base_sds else None,
+                          what="S of i.i.d. Gaussian kernels of each layer's shape (untrained init)")
+    internal = InternalSummary(
+        n=len(rest), median_symmetry=_r(med) if med is not None else None,
+        ci95=[_r(v) for v in ci] if ci else None,
+        ci_method="distribution-free CI of the median (binomial order statistics)",
+        above_baseline=sum(1 for r in rest if r.z_vs_random_init is not None and r.z_vs_random_init > 2))
+    internal.z_vs_random_init, internal.reading = random_init_reading(internal.median_symmetry, band)
     least = sorted(ok, key=lambda r: r.symmetry)[:5]
     return WeightsSummary(
         conv_nodes=len(rows), analysed=len(ok), not_applicable=len(na), one_by_one=len(one),
         unresolved=len(unresolved),
-        first_layer={"id": first.id, "symmetry": first.symmetry, "kernel_shape": first.kernel_shape,
-                     "baseline": first.random_init} if first else None,
+        first_layer=FirstLayer(first.id, first.symmetry, first.kernel_shape, first.random_init) if first else None,
         internal=internal,
-        least_symmetric=[{"id": r.id, "symmetry": r.symmetry, "kernel_shape": r.kernel_shape,
-                          "strides": r.strides} for r in least],
+        least_symmetric=[LayerBrief(r.id, r.symmetry, r.kernel_shape, r.strides) for r in least],
         random_init=band,
         followed_by_batchnorm=sum(1 for r in rows if "BatchNormalization" in r.followed_by.split(",")),
     )
 
 
-def analyze(model, *, per_kernel: bool = True) -> WeightsReport:
+def random_init_reading(median, band) -> tuple:
+    """(z, words) for an internal median S against the random-init band: below z 1 it is at the
+    random-init band (typical of untrained weights), below 2 barely above it, else above it; at
+    z −2 or less it is below the band (more asymmetric than random kernels)."""
+    if median is None or band.median_mean is None or not band.median_sd:
+        return None, ""
+    z = (median - band.median_mean) / band.median_sd
+    if z <= -2:
+        return round(z, 3), "below the random-init band — more asymmetric than random kernels"
+    if z < 1:
+        return round(z, 3), "at the random-init band — these weights look untrained"
+    if z < 2:
+        return round(z, 3), "barely above the random-init band"
+    return round(z, 3), "above the random-init band"
+
+
+def analyze(model, *, per_kernel: bool = True, progress=None) -> WeightsReport:
     """Symmetry statistics of every conv weight of ``model``.
 
     Parameters
@@ -103,6 +120,8 @@ def analyze(model, *, per_kernel: bool = True) -> WeightsReport:
         External data is memory-mapped, never copied; a LoadedModel is used as it is.
     per_kernel : bool
         Also score every individual kernel W[n, c] (median and quartiles per layer).
+    progress : callable(done, total), optional
+        Called after each layer.
 
     Returns
     -------
@@ -112,10 +131,13 @@ def analyze(model, *, per_kernel: bool = True) -> WeightsReport:
     loaded = open_model(model)
     t1 = time.perf_counter()
     rows = []
-    for layer in iter_conv_layers(loaded):
+    layers = iter_conv_layers(loaded)
+    for layer in layers:
         rows.append(layer_result(layer, per_kernel=per_kernel))
         layer.weight = None  # statistics never need the weight again: let it go
         loaded.release_pages()
+        if progress is not None:
+            progress(len(rows), layers.total)
     t3 = time.perf_counter()
     m = loaded.model
     info = {

@@ -88,34 +88,48 @@ def _to_float(arr):
         raise NotConstant(f"weight has non-numeric dtype {arr.dtype}") from None
 
 
-def iter_conv_layers(loaded, graph: Graph | None = None):
+class ConvLayers:
+    """Every conv-like node of ``loaded.model`` in walk order (:func:`iter_conv_layers`); ``total``
+    is known before the first weight is resolved."""
+
+    def __init__(self, loaded, graph: Graph | None = None):
+        graph = graph if graph is not None else Graph(loaded.model)
+        self.constants = Constants(loaded, graph)
+        self.items = []
+        weight_users = defaultdict(list)
+        for ref in graph.nodes:
+            key = op_key(ref.node)
+            if key not in CONV_OPS:
+                continue
+            layer = _geometry(ref, key)
+            weight_users[(id(graph.owner(layer.weight_name, ref.scopes)), layer.weight_name)].append(layer)
+            nxt = graph.consumers_in(ref.graph, ref.node.output[0] if ref.node.output else "")
+            layer.followed_by = ",".join(sorted({n.op_type for n in nxt}))
+            self.items.append((layer, ref, key))
+        for users in weight_users.values():
+            if len(users) > 1:
+                first = [u.id for u in users[:SHARED_LIST_MAX + 1]]
+                for layer in users:
+                    layer.shared_with = [i for i in first if i != layer.id][:SHARED_LIST_MAX]
+                    layer.shared_count = len(users) - 1
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    def __iter__(self):
+        for layer, ref, key in self.items:
+            _resolve_weight(layer, ref, self.constants, key)
+            yield layer
+            self.constants.forget_folded()
+
+
+def iter_conv_layers(loaded, graph: Graph | None = None) -> ConvLayers:
     """Every conv-like node of ``loaded.model`` in walk order, its weight resolved one layer at a
     time: a layer's folded weight (e.g. a dequantized int8 tensor) is released before the next
     one is computed, so memory stays near one layer. Geometry, ids and ``shared_with`` are
     filled in for all layers before the first is yielded."""
-    graph = graph if graph is not None else Graph(loaded.model)
-    constants = Constants(loaded, graph)
-    items = []
-    weight_users = defaultdict(list)
-    for ref in graph.nodes:
-        key = op_key(ref.node)
-        if key not in CONV_OPS:
-            continue
-        layer = _geometry(ref, key)
-        weight_users[(id(graph.owner(layer.weight_name, ref.scopes)), layer.weight_name)].append(layer)
-        nxt = graph.consumers_in(ref.graph, ref.node.output[0] if ref.node.output else "")
-        layer.followed_by = ",".join(sorted({n.op_type for n in nxt}))
-        items.append((layer, ref, key))
-    for users in weight_users.values():
-        if len(users) > 1:
-            first = [u.id for u in users[:SHARED_LIST_MAX + 1]]
-            for layer in users:
-                layer.shared_with = [i for i in first if i != layer.id][:SHARED_LIST_MAX]
-                layer.shared_count = len(users) - 1
-    for layer, ref, key in items:
-        _resolve_weight(layer, ref, constants, key)
-        yield layer
-        constants.forget_folded()
+    return ConvLayers(loaded, graph)
 
 
 def find_conv_layers(loaded) -> list[ConvLayer]:

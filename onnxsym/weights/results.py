@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .. import __version__
+from ..record import Record
 
 SCHEMA = "onnxsym.weights/1"
 
 
 @dataclass
-class LayerResult:
+class LayerResult(Record):
     """One conv node's row in the report (``status``: ok, n/a or unresolved)."""
 
     id: str
@@ -48,7 +49,46 @@ class LayerResult:
 
 
 @dataclass
-class WeightsSummary:
+class InternalSummary(Record):
+    """The layers after the first: their median S, its distribution-free 95 % interval, and how it
+    reads against the random-init band."""
+
+    n: int
+    median_symmetry: float | None
+    ci95: list | None
+    ci_method: str
+    above_baseline: int            # layers with z > 2 against their random-init band
+    z_vs_random_init: float | None = None   # (median S − the band's median mean) / its median sd
+    reading: str = ""              # that z in words ("at the random-init band — ...", ...)
+
+
+@dataclass
+class RandomInitBand(Record):
+    """Medians over the internal layers of their random-init band (mean and sd of S)."""
+
+    median_mean: float | None
+    median_sd: float | None
+    what: str
+
+
+@dataclass
+class FirstLayer(Record):
+    id: str
+    symmetry: float | None
+    kernel_shape: list | None
+    random_init: dict
+
+
+@dataclass
+class LayerBrief(Record):
+    id: str
+    symmetry: float | None
+    kernel_shape: list | None
+    strides: list | None
+
+
+@dataclass
+class WeightsSummary(Record):
     """Model-level numbers; medians leave out the first analysed layer and n/a layers."""
 
     conv_nodes: int
@@ -56,10 +96,10 @@ class WeightsSummary:
     not_applicable: int
     one_by_one: int
     unresolved: int
-    first_layer: dict | None
-    internal: dict
+    first_layer: FirstLayer | None
+    internal: InternalSummary
     least_symmetric: list
-    random_init: dict
+    random_init: RandomInitBand
     followed_by_batchnorm: int
 
 
@@ -83,6 +123,21 @@ class WeightsReport:
             d["padding"] = self.padding if isinstance(self.padding, dict) else self.padding.to_dict()
         return d
 
+    def to_dataframe(self):
+        """One row per conv node (``pandas.DataFrame`` indexed by ``id``): the layer's fields, the
+        seven terms as ``terms_<name>``, ``per_kernel_median``/``_q1``/``_q3``, ``random_init_mean``/
+        ``_sd``, skew as ``skew_down``/``skew_right`` (2-D); the mean kernel itself left out.
+        Needs pandas (``pip install 'onnxsym[pandas]'``)."""
+        from ..frames import flatten, to_frame
+
+        rows = []
+        for layer in self.layers:
+            row = flatten(asdict(layer), skip=("mean_kernel", "skew"))
+            skew = layer.skew if layer.skew and len(layer.skew) == 2 else (None, None)
+            row["skew_down"], row["skew_right"] = skew
+            rows.append(row)
+        return to_frame(rows, index="id")
+
     def skews(self) -> dict:
         """``{layer id: skew}`` of every layer whose mean kernel is defined (for the padding lean)."""
         return {r.id: tuple(r.skew) for r in self.layers if r.skew is not None}
@@ -92,8 +147,12 @@ class WeightsReport:
 _V1_KEYS = {"random_init": "baseline", "z_vs_random_init": "z_vs_baseline"}
 
 
-def _v1_names(d: dict) -> dict:
-    return {_V1_KEYS.get(k, k): v for k, v in d.items()}
+def _v1_names(d):
+    if isinstance(d, dict):
+        return {_V1_KEYS.get(k, k): _v1_names(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_v1_names(v) for v in d]
+    return d
 
 
 _NUM = {"type": ["number", "null"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from ...wording import param
-from .common import INK, _at_chance, _chance_of, _ci_text, _dims, _e, _flat, _is_share, _isnum, _metric, _num, _pct
+from .common import INK, _at_chance, _badge, _chance_of, _ci_text, _dims, _e, _flat, _is_share, _isnum, _metric, _num, _pct
 
 
 def _bars_svg(c) -> str:
@@ -38,7 +38,8 @@ def _bars_svg(c) -> str:
         return ml + pw * (max(lo_dom, min(1.0, v)) - lo_dom) / (1.0 - lo_dom)
 
     title = "consistency with 95% intervals" + (" and the level of unrelated images" if _isnum(chance) else "")
-    o = [f'<svg class="bars" width="100%" viewBox="0 0 {W} {H}" role="img"><title>{_e(title)}</title>']
+    o = [f'<div class="scroll chartbox"><svg class="bars" width="100%" viewBox="0 0 {W} {H}" role="img">'
+         f'<title>{_e(title)}</title>']
     for k in range(5):
         v = lo_dom + (1 - lo_dom) * k / 4
         x = X(v)
@@ -73,31 +74,58 @@ def _bars_svg(c) -> str:
                  f'<title>{_e(text)}: the same metric between different images (chance level)</title></line>'
                  f'<text x="{x:.1f}" y="{top - 9}" class="tick halo" style="fill:#b91c1c" '
                  f'text-anchor="{anchor}">{_e(text)}</text>')
-    o.append('</svg>')
+    o.append('</svg></div>')
     return "".join(o)
 
 
+_WHY = {"shift": "badge why shift", "flip": "badge why flip", "lowest": "badge why lowest"}
+
+
+def _image_uri(uri) -> str:
+    """``uri`` when it is an inline image (``data:image/…``), else "" (nothing else is ever linked)."""
+    uri = str(uri or "")
+    return uri if uri.startswith("data:image/") else ""
+
+
+def _views(views) -> str:
+    """The two compared views of one reason, side by side, each with its caption."""
+    if not isinstance(views, list):
+        return ""
+    cells = []
+    for v in views[:2]:
+        if not isinstance(v, dict):
+            continue
+        uri, cap = _image_uri(v.get("data_uri")), str(v.get("caption") or "")
+        img = f'<img src="{_e(uri)}" alt="{_e(cap)}">' if uri else '<div class="noimg small">no image</div>'
+        cells.append(f'<div class="view">{img}<div class="vcap">{_e(cap)}</div></div>')
+    return f'<div class="views">{"".join(cells)}</div>' if cells else ""
+
+
+def _reason(t) -> str:
+    """One reason an image is shown: its badge, the detail and (newer reports) the compared views."""
+    why = str(t.get("why") or "changed")
+    badge = f"#{t['rank']} lowest" if why == "lowest" and _isnum(t.get("rank")) else why
+    detail = "<br>".join(_e(x) for x in str(t.get("detail") or "").split(" · "))
+    sep = "<br>" if why == "lowest" else " "
+    return (f'<div class="reason"><div class="why">{_badge(_WHY.get(why, "badge why other"), badge)}{sep}'
+            f'<span class="muted">{detail}</span></div>{_views(t.get("views"))}</div>')
+
+
 def _thumbs(items) -> str:
-    """One figure per image (entries of the same name are merged: shift and flip badges together)."""
+    """One figure per image (entries of the same name are merged: shift and flip together), the whole
+    image on top and, under it, each reason with the two views that were compared."""
     groups: dict = {}
     for t in items:
         if isinstance(t, dict):
             groups.setdefault(str(t.get("name")), []).append(t)
     figs = []
     for name, ts in groups.items():
-        uri = next((str(t.get("data_uri")) for t in ts
-                    if str(t.get("data_uri") or "").startswith("data:image/")), "")
-        img = (f'<img src="{_e(uri)}" alt="{_e(name)}">' if uri else '<div class="noimg">no image</div>')
-        lines = []
-        for t in ts:
-            why = str(t.get("why") or "changed")
-            badge = f"#{t['rank']} lowest" if why == "lowest" and _isnum(t.get("rank")) else why
-            detail = "<br>".join(_e(x) for x in str(t.get("detail") or "").split(" · "))
-            sep = "<br>" if why == "lowest" else " "
-            lines.append(f'<div class="why"><span class="badge why {_e(why)}">{_e(badge)}</span>{sep}'
-                         f'<span class="muted">{detail}</span></div>')
-        figs.append(f'<figure class="thumb">{img}<figcaption><div class="tname">{_e(name)}</div>'
-                    f'{"".join(lines)}</figcaption></figure>')
+        uri = next((u for u in (_image_uri(t.get("data_uri")) for t in ts) if u), "")
+        img = (f'<img class="whole" src="{_e(uri)}" alt="{_e(name)}">' if uri
+               else '<div class="noimg">no image</div>')
+        wide = " wide" if any(isinstance(t.get("views"), list) and t["views"] for t in ts) else ""
+        figs.append(f'<figure class="thumb{wide}"><div class="tname">{_e(name)}</div>{img}<figcaption>'
+                    f'{"".join(_reason(t) for t in ts)}</figcaption></figure>')
     return f'<div class="thumbs">{"".join(figs)}</div>' if figs else ""
 
 
@@ -148,8 +176,9 @@ def _per_image_table(per, metric, chance) -> str:
         note = (f'<p class="muted">In red: at or below the level of unrelated images '
                 f'({_e(val(chance))}).</p>')
     open_ = " open" if len(trs) <= 12 else ""
-    return (f'<details{open_}><summary>Per image ({len(trs)})</summary><table class="data compact">'
-            f'<tr><th>image</th>{head}</tr>' + "".join(trs) + '</table>' + note + '</details>')
+    return (f'<details{open_}><summary>Per image ({len(trs)})</summary><div class="scroll">'
+            f'<table class="data compact"><tr><th>image</th>{head}</tr>' + "".join(trs) + '</table></div>'
+            + note + '</details>')
 
 
 def _consistency_panel(c, thumbs) -> str:
@@ -169,8 +198,8 @@ def _consistency_panel(c, thumbs) -> str:
            + (" Dashed red line: the same metric between <i>unrelated</i> images (centre crops of "
               "different photos) — a number means something only well above it." if _isnum(chance) else "")
            + '</p>', _bars_svg(c)]
-    out.append('<table class="kv">' + "".join(f'<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>'
-                                            for k, v in _facts(c)) + '</table>')
+    out.append('<div class="scroll"><table class="kv">' + "".join(f'<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>'
+                                                                for k, v in _facts(c)) + '</table></div>')
     for key, cls in (("warnings", "warn"), ("notes", "muted")):
         items = c.get(key)
         if isinstance(items, list) and items:
@@ -219,6 +248,10 @@ def _facts(c) -> list:
                       if c.get("providers") else prov))
     if c.get("provider_fallback"):
         facts.append(("fallback", c["provider_fallback"]))
+    pipe = c.get("pipeline") if isinstance(c.get("pipeline"), dict) else {}
+    if pipe.get("used"):
+        where = "inside the onnxruntime session" if pipe["used"] == "device" else "in numpy on the host"
+        facts.append(("variants made", f"{where} ({pipe.get('reason') or pipe.get('requested') or '?'})"))
     facts.append(("images", f"{_num(c.get('images'))} from {c.get('image_source') or '?'}"))
     sh = c.get("shift") if isinstance(c.get("shift"), dict) else {}
     if sh:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ...wording import param
 from ..labels import layer_label
-from .common import _arrow_svg, _dims, _e, _flat, _num, _skew_words, _stride_of, _stride_text
+from .common import (_arrow_svg, _badge, _dims, _e, _flat, _num, _skew_label, _skew_values, _skew_words,
+                     _status_badge, _stride_of, _stride_text)
 
 
 # ---------------------------------------------------------------------------------- padding rows
@@ -119,15 +120,49 @@ def _suggestions_html(sugg) -> str:
     return f'<div class="suggest"><h3>Suggestions</h3><ul>{"".join(items)}</ul></div>'
 
 
-def _padding_panel(padding, weights) -> str:
-    head = '<section id="padding"><h2>Padding at strided layers</h2>'
-    if padding is None:
-        return head + '<p class="empty">Padding diagnosis not included in this report.</p></section>'
-    if not isinstance(padding, dict):
-        return head + f'<p class="empty">{_e(padding)}</p></section>'
-    if padding.get("error"):
-        return head + f'<div class="error">Padding diagnosis failed: {_e(padding["error"])}</div></section>'
-    out = [head]
+def _pad_lean(row):
+    """``toward`` / ``away`` / ``neither`` from the row's ``lean`` (or its older boolean), else None."""
+    lean = row.get("lean")
+    if lean in ("toward", "away", "neither"):
+        return lean
+    leans = _pad_leans(row)
+    return None if leans is None else ("toward" if leans else "away")
+
+
+def _padding_cell(r) -> str:
+    uneven = _pad_uneven(r)
+    status = r.get("status")
+    if status not in (None, "ok"):
+        return f'{_status_badge(status)} {_e(r.get("reason") or "")}'
+    if uneven:
+        side = _pad_direction(r)
+        return _badge("badge pad uneven", "uneven") + (f" {_e(side)}" if side else "")
+    return _badge("badge pad even", "even") if uneven is False else "—"
+
+
+def _padding_row(r, by_id, index) -> str:
+    """One strided layer: effective pads per side, its padding badge, skew (↓, →) and lean."""
+    rid = str(r.get("id", ""))
+    sides = _pad_sides(r)
+    wl = by_id.get(rid, {})
+    skew = r.get("skew") if r.get("skew") is not None else wl.get("skew")
+    lean = _pad_lean(r)
+    cls = ' class="uneven"' if _pad_uneven(r) else ""
+    side_cells = "".join(f'<td class="num">{_e(_num(sides.get(sd), 0)) if sd in sides else "—"}</td>'
+                         for sd in _SIDE_KEYS)
+    kern = r.get("kernel", r.get("kernel_shape", wl.get("kernel_shape")))
+    skew_t = (f'{_arrow_svg(skew, 16)} <span class="num">{_e(_skew_values(skew))}</span> '
+              f'<span class="muted">{_e(_skew_words(skew))}</span>' if skew is not None else "—")
+    return (f'<tr{cls}><td>{_e("#" + str(index[rid]) if rid in index else "")}</td>'
+            f'<td class="mono" title="{_e(rid)}">{_e(layer_label(rid, r.get("op_type", ""), 34))}</td>'
+            f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(r.get("input_size")))}</td>'
+            f'<td>{_e(_dims(kern))}</td><td>{_e(_stride_text(r))}</td>{side_cells}'
+            f'<td class="padc">{_padding_cell(r)}</td><td class="skewc">{skew_t}</td>'
+            f'<td>{_badge("badge lean " + lean, lean) if lean else "—"}</td></tr>')
+
+
+def _padding_head(padding) -> list:
+    out = []
     line = padding.get("summary_line")
     summ = padding.get("summary")
     if isinstance(line, str) and line:
@@ -140,44 +175,33 @@ def _padding_panel(padding, weights) -> str:
                                       f"input “{inp['name']}”" if inp.get("name") else "") if x)
         out.append(f'<p class="muted">analysed at {_e(_dims(inp.get("shape") or inp.get("spatial")))}'
                    f'{(" (" + _e(extra) + ")") if extra else ""}</p>')
+    return out
+
+
+def _padding_panel(padding, weights) -> str:
+    """The ``padding`` section: one row per strided layer, the size suggestions, the notes."""
+    head = '<section id="padding"><h2>Padding at strided layers</h2>'
+    if padding is None:
+        return head + '<p class="empty">Padding diagnosis not included in this report.</p></section>'
+    if not isinstance(padding, dict):
+        return head + f'<p class="empty">{_e(padding)}</p></section>'
+    if padding.get("error"):
+        return head + f'<div class="error">Padding diagnosis failed: {_e(padding["error"])}</div></section>'
+    out = [head] + _padding_head(padding)
     layers = [L for L in (weights.get("layers") or []) if isinstance(L, dict)]
     by_id = {str(L.get("id")): L for L in layers}
     index = {str(L.get("id")): i for i, L in enumerate(layers)}
     strided = [r for r in _padding_rows(padding) if _is_strided(r)]
     if strided:
-        trs = []
-        for r in strided:
-            rid = str(r.get("id", ""))
-            sides = _pad_sides(r)
-            uneven = _pad_uneven(r)
-            wl = by_id.get(rid, {})
-            skew = r.get("skew") if r.get("skew") is not None else wl.get("skew")
-            leans = _pad_leans(r)
-            cls = ' class="uneven"' if uneven else ""
-            status = r.get("status")
-            if status not in (None, "ok"):
-                pad_t = f'{_e(status)}: {_e(r.get("reason") or "")}'
-            else:
-                pad_t = (f'<b>uneven</b> · {_e(_pad_direction(r))}' if uneven and _pad_direction(r)
-                         else "<b>uneven</b>" if uneven else "even" if uneven is False else "—")
-            side_cells = "".join(
-                f'<td class="num">{_e(_num(sides.get(sd), 0)) if sd in sides else "—"}</td>'
-                for sd in _SIDE_KEYS)
-            kern = r.get("kernel", r.get("kernel_shape", wl.get("kernel_shape")))
-            trs.append(
-                f'<tr{cls}><td>{_e("#" + str(index[rid]) if rid in index else "")}</td>'
-                f'<td class="mono" title="{_e(rid)}">{_e(layer_label(rid, r.get("op_type", ""), 34))}</td>'
-                f'<td>{_e(r.get("op_type", ""))}</td><td>{_e(_dims(r.get("input_size")))}</td>'
-                f'<td>{_e(_dims(kern))}</td><td>{_e(_stride_text(r))}</td>{side_cells}'
-                f'<td>{pad_t}</td><td class="skewc">{_arrow_svg(skew, 16)} {_e(_skew_words(skew))}</td>'
-                f'<td>{"<b>yes</b>" if leans is True else ("no" if leans is False else "—")}</td></tr>')
-        out.append('<table class="data"><tr><th>#</th><th>layer</th><th>op</th><th>input</th>'
-                   '<th>kernel</th><th>stride</th><th class="num">top</th><th class="num">left</th>'
+        trs = "".join(_padding_row(r, by_id, index) for r in strided)
+        out.append('<div class="scroll"><table class="data padding"><tr><th>#</th><th>layer</th><th>op</th>'
+                   '<th>input</th><th>kernel</th><th>stride</th><th class="num">top</th><th class="num">left</th>'
                    '<th class="num">bottom</th><th class="num">right</th><th>padding</th>'
-                   '<th>mean-kernel skew</th><th>leans to pad</th></tr>' + "".join(trs) + '</table>'
+                   f'<th>mean-kernel {_e(_skew_label())}</th><th>leans to pad</th></tr>{trs}</table></div>'
                    '<p class="muted">Effective padding per side: the padding the kernel actually reads; '
                    'rows/columns a stride never reaches are subtracted (negative: real pixels dropped). '
-                   '“Leans to pad”: the mean kernel’s skew points to the more-padded side.</p>')
+                   'Skew: where the mean kernel’s weight sits, down then right (as in the command line '
+                   'and the JSON). “Leans to pad”: whether that skew points to the more-padded side.</p>')
     else:
         out.append('<p class="empty">No strided layer found.</p>')
     out.append(_suggestions_html(padding.get("suggestions")))
