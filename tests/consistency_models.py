@@ -242,3 +242,22 @@ def imageset(arr, source="in-memory test images"):
 
     return ImageSet(names=[f"img{i}" for i in range(len(arr))],
                     sources=[np.ascontiguousarray(a) for a in arr], source=source)
+
+
+# ------------------------------------------------------------------------------------------------
+# A consistency run's per-image records and its images, for the renderers and the thumbnails
+# ------------------------------------------------------------------------------------------------
+#: per-image records of a cosine-similarity run (``ConsistencyReport.to_dict()["per_image"]``)
+PER_IMAGE_COSINE = [{"name": f"p{i}.jpg", "shift_agree": None, "shift_pairs": 5, "shift_mean": m, "flip": f,
+                     "top1": None, "flat": False}
+                    for i, (m, f) in enumerate([(0.962, 0.956), (0.947, 0.932), (0.995, 0.987), (0.913, 0.952),
+                                                (0.981, 0.940), (0.986, 0.976)])]
+
+
+class FakeImages:
+    """An ImageSet stand-in: the names of PER_IMAGE_COSINE and two more, flat grey images."""
+
+    names = [p["name"] for p in PER_IMAGE_COSINE] + ["a.jpg", "b.jpg"]
+
+    def load(self, i):
+        return np.full((40, 60, 3), 30 * i, np.uint8)

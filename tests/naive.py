@@ -96,3 +96,16 @@ def skew(k):
             acc += k[idx] * (idx[axis] - (n - 1) / 2) / ((n - 1) / 2)
         out.append(sign * acc / total)
     return tuple(out)
+
+
+def crop(base, y, x, h, w, flip, channels):
+    """base[y:y+h, x:x+w] mirrored (flip 1 horizontal, 2 vertical), output channel c read from base
+    channel ``channels[c]``, as float64 [h, w, C], one pixel at a time."""
+    out = np.empty((h, w, len(channels)))
+    for i in range(h):
+        for j in range(w):
+            yy = y + (h - 1 - i if flip == 2 else i)
+            xx = x + (w - 1 - j if flip == 1 else j)
+            for c, src in enumerate(channels):
+                out[i, j, c] = float(base[yy, xx, src])
+    return out

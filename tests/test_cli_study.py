@@ -109,3 +109,17 @@ def test_outputs_never_overwrite_an_image_of_a_folder(tmp_path):
     code, _, stderr = run("study", zoo("digits_s2_zero_noflip"), "--images", photos, "--csv", photos / "p1.png")
     assert code == 2 and "never writes its inputs" in stderr
     assert (photos / "p1.png").read_bytes() == before
+
+
+@pytest.mark.parametrize("flag", ["--json", "--csv"])
+def test_a_document_on_stdout_is_all_stdout_holds(inputs, flag):
+    # --json - (or --csv -): the table and the summary line must not follow the document on stdout
+    d, npy, labels = inputs
+    code, stdout, stderr = run("study", d, "--images", npy, "--preset", "unit", "--provider", "cpu",
+                               "--pairs-per-image", "1", flag, "-")
+    assert code == 0, stderr
+    if flag == "--json":
+        assert json.loads(stdout)["schema"].startswith("onnxsym.study/")
+    else:
+        assert [r["model"] for r in csv.DictReader(stdout.splitlines())] and "S first" not in stdout
+    assert "onnxsym study: 2 models" in stderr and "onnxsym study:" not in stdout

@@ -1,7 +1,9 @@
 """The JSON outputs of every command stay as recorded in tests/golden/ (see tests/golden.py).
 
-Numbers are compared with a relative tolerance of 1e-6 (onnxruntime's kernels differ in the last
-bits between CPUs), everything else exactly. A deliberate change regenerates the files in one
+Numbers are compared with a relative tolerance of 1e-4 and an absolute one of 1e-5: onnxruntime
+picks its kernels by CPU (AVX2, AVX-512, ...) and sums in another order, which moved consistency
+means by up to 4e-6 between two x86 machines; the documents round to 6 decimals. Everything else
+is compared exactly. A deliberate change regenerates the files in one
 commit: ``python tests/golden.py --update``.
 """
 import json
@@ -28,7 +30,7 @@ def _diff(got, want, path="", out=None):
         for k, (g, w) in enumerate(zip(got, want)):
             _diff(g, w, f"{path}/{k}", out)
     elif isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
-        if not math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+        if not math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-5):
             out.append(f"{path}: {got!r} != {want!r}")
     elif got != want or type(got) is not type(want):
         out.append(f"{path}: {got!r:.120} != {want!r:.120}")

@@ -11,6 +11,16 @@ def consistency_facts(cons: dict | None):
     return shift, flip
 
 
+def padding_size(padding: dict | None) -> str | None:
+    """``HxW`` the padding was diagnosed at, with ``(chosen: ...)`` when the model's size is
+    symbolic and none was given."""
+    inp = (padding or {}).get("input") or {}
+    if not inp.get("spatial"):
+        return None
+    text = "x".join(str(v) for v in inp["spatial"])
+    return text + (" (chosen: the model's input size is symbolic)" if inp.get("size_from") == "chosen" else "")
+
+
 def uneven_strided(padding: dict | None):
     """Number of strided convs and pools that pad unevenly, or None when not diagnosed."""
     if not padding or padding.get("error") or not (padding.get("input") or {}).get("spatial"):

@@ -132,7 +132,9 @@ def evaluate(gates: Gates, facts: dict) -> list:
             add("fail_on_uneven_padding", False, None, 0,
                 f"padding could not be diagnosed (no input size known: give {param('input_size')})")
         else:
-            add("fail_on_uneven_padding", n == 0, n, 0, f"{n} strided layer(s) pad unevenly",
+            at = facts.get("padding_at")
+            add("fail_on_uneven_padding", n == 0, n, 0,
+                f"{n} strided layer(s) pad unevenly" + (f" at {at}" if at else ""),
                 f"fail_on_uneven_padding: {n} uneven")
     base = facts.get("baseline")
     if gates.max_symmetry_drop is not None:

@@ -19,7 +19,8 @@ from ..wording import param
 from .baseline import baseline_facts
 from .compare import compare_docs
 from .compose import analyze_weights, stage
-from .facts import consistency_facts, measurement_of, protocol_differences, protocol_of, uneven_strided
+from .facts import (consistency_facts, measurement_of, padding_size, protocol_differences, protocol_of,
+                    uneven_strided)
 from .gates import as_gates, evaluate
 from .reports import read_report
 from .results import SCHEMA, AuditReport, summary_line
@@ -42,7 +43,7 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
           channel_order: str = CHANNEL_ORDER, vertical: bool = VERTICAL, batch_size: int | None = None,
           feeds: dict | None = None, max_shift=None, output=None, output_kind="auto", gates=None, baseline=None,
           progress=None, thumbnails: bool = True, started: float | None = None,
-          invocation: list | None = None, pipeline: str = PIPELINE) -> AuditReport:
+          invocation: list | None = None, pipeline: str = PIPELINE, engine=None) -> AuditReport:
     """Weights, padding and (unless ``run`` is False) consistency of ``model``, checked against ``gates``.
 
     Parameters
@@ -66,6 +67,10 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
         the summary's time is the whole run's; default: when this call started.
     invocation : list of str, optional
         The command line, recorded in the provenance.
+    engine : onnxsym.engines engine, optional
+        Where the consistency run's images are measured (e.g. a
+        :class:`~onnxsym.engines.ray.RayEngine`); passed to :func:`onnxsym.measure_consistency`,
+        same numbers.
 
     Returns
     -------
@@ -104,7 +109,7 @@ def audit(model, *, images=None, input_shape=None, run: bool = True, provider: s
             loaded, images, thumbnails, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
             preset=preset, input_size=input_size, channel_order=channel_order, vertical=vertical,
             batch_size=batch_size, feeds=feeds, max_shift=max_shift, output=output, output_kind=output_kind,
-            pipeline=pipeline, progress=stage(progress, "consistency"))
+            pipeline=pipeline, progress=stage(progress, "consistency"), engine=engine)
     t2 = time.perf_counter()
     differences = protocol_differences((base or {}).get("protocol"), protocol_of(cons))
     warnings = _warnings(gates, cons, differences)
@@ -165,7 +170,7 @@ def _facts(wrep, gates, cons, error, padding, base, differences) -> dict:
     return {"median_symmetry": s.internal.get("median_symmetry"), "asymmetric_layers": low,
             "shift_consistency": shift, "flip_consistency": flip, "consistency_error": error,
             "consistency_metric": cons.get("metric") if cons else None,
-            "uneven_strided": uneven_strided(padding), "baseline": base,
+            "uneven_strided": uneven_strided(padding), "padding_at": padding_size(padding), "baseline": base,
             "baseline_protocol_note": (" — baseline measured differently: " + "; ".join(differences)
                                        if differences else ""),
             "measurement": measurement_of(cons), "baseline_paired": bool(base) and not differences}

@@ -7,8 +7,8 @@ import sys
 import click
 
 from .app import PROCESS_START, handle_errors, main
-from .options import (CONSISTENCY, GATES, INPUT_SHAPE, OUTPUT_KIND, PIPELINE, VERBOSITY, consistency_settings,
-                      format_option,
+from .options import (CONSISTENCY, ENGINE, GATES, INPUT_SHAPE, OUTPUT_KIND, PIPELINE, VERBOSITY, consistency_settings,
+                      engine_for, format_option,
                       output_kind_value, output_option)
 from .output import ProgressBar, feed_files, guard, resolve_format, say, terminal_width, wrote
 
@@ -22,6 +22,7 @@ _WORST = (3, 2, 1, 0)  # exit codes, worst first, for several models
 @OUTPUT_KIND
 @INPUT_SHAPE
 @click.option("--no-run", is_flag=True, help="Data-free audit: weights and padding only, no onnxruntime.")
+@ENGINE
 @GATES
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=str),
               help="TOML file with gate settings (top-level keys or [tool.onnxsym]); default: "
@@ -37,7 +38,8 @@ _WORST = (3, 2, 1, 0)  # exit codes, worst first, for several models
 @VERBOSITY
 @handle_errors
 def audit_cmd(models, images, provider, pairs_per_image, seed, input_size, preset, bgr, vertical, batch_size,
-              max_shift, feed, pipeline, model_output, output_kind, input_shape, no_run, min_symmetry, max_asymmetric_layers,
+              max_shift, feed, pipeline, model_output, output_kind, input_shape, no_run, engine, address, min_symmetry,
+              max_asymmetric_layers,
               asymmetry_below, min_shift_consistency, min_flip_consistency, fail_on_uneven_padding, baseline,
               max_symmetry_drop, max_consistency_drop, config_path, json_out, html_out, junit_out, fmt, output,
               quiet, verbose):
@@ -71,12 +73,14 @@ def audit_cmd(models, images, provider, pairs_per_image, seed, input_size, prese
                    feed=feed, model_output=model_output, output_kind=output_kind_value(output_kind),
                    input_shape=input_shape if input_shape is not None else config.get("input_shape"),
                    run=not (no_run or config.get("no_run", False)), files=files, fmt=fmt, quiet=quiet)
-    codes = [_audit_one(model, **options) for model in models]
+    ray_used = options["run"]  # --no-run measures nothing the engine would run
+    with engine_for(engine if ray_used else "local", address if ray_used else None, quiet=quiet) as chosen:
+        codes = [_audit_one(model, engine=chosen, **options) for model in models]
     sys.exit(next((c for c in _WORST if c in codes), 0))
 
 
 def _audit_one(model, *, settings, config, config_path, gates, baseline, feed, model_output, output_kind,
-               input_shape, run, files, fmt, quiet) -> int:
+               input_shape, run, files, fmt, quiet, engine=None) -> int:
     from ..auditing import audit
     from ..consistency import load_images
     from ..errors import InputError
@@ -101,6 +105,7 @@ def _audit_one(model, *, settings, config, config_path, gates, baseline, feed, m
     try:
         report = audit(loaded, images=imageset, input_shape=input_shape, run=run, feeds=parse_feeds(feed) or None,
                        output=model_output, output_kind=output_kind, gates=gates, baseline=baseline, progress=bar,
+                       engine=engine,
                        started=PROCESS_START, invocation=click.get_current_context().find_root().command.invocation, **settings)
     finally:
         bar.close()

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .app import handle_errors, main
-from .options import (CONSISTENCY, MODEL, OUTPUT_KIND, PIPELINE, VERBOSITY, consistency_settings, format_option,
-                      output_kind_value, output_option)
+from .options import (CONSISTENCY, ENGINE, MODEL, OUTPUT_KIND, PIPELINE, VERBOSITY, consistency_settings, engine_for,
+                      format_option, output_kind_value, output_option)
 from .output import ProgressBar, emit, feed_files, guard, resolve_format, say, terminal_width
 
 
@@ -12,12 +12,14 @@ from .output import ProgressBar, emit, feed_files, guard, resolve_format, say, t
 @CONSISTENCY
 @PIPELINE
 @OUTPUT_KIND
+@ENGINE
 @format_option()
 @output_option()
 @VERBOSITY
 @handle_errors
 def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, preset, bgr, vertical,
-                    batch_size, max_shift, feed, pipeline, model_output, output_kind, fmt, output, quiet, verbose):
+                    batch_size, max_shift, feed, pipeline, model_output, output_kind, engine, address, fmt, output, quiet,
+                    verbose):
     """Shift and flip consistency of MODEL (an .onnx file), run with onnxruntime."""
     from ..consistency import load_images, measure
     from ..model import load_model
@@ -35,12 +37,13 @@ def consistency_cmd(model, images, provider, pairs_per_image, seed, input_size, 
     imageset = load_images(settings.pop("images"))
     guard(outputs, loaded=loaded, images=imageset, inputs=inputs)
     feeds = parse_feeds(feed)
-    bar = ProgressBar()
-    try:
-        report = measure(loaded, imageset, progress=bar, feeds=feeds or None, output=model_output,
-                         output_kind=output_kind_value(output_kind), **settings)
-    finally:
-        bar.close()
+    with engine_for(engine, address, quiet=quiet) as chosen:
+        bar = ProgressBar()
+        try:
+            report = measure(loaded, imageset, progress=bar, feeds=feeds or None, output=model_output,
+                             output_kind=output_kind_value(output_kind), engine=chosen, **settings)
+        finally:
+            bar.close()
     if report.provider_note:
         say(report.provider_note, "info")
     say(f"variants made on the {report.pipeline.used} ({report.pipeline.reason})", "info")

@@ -6,10 +6,13 @@ the config and :mod:`onnxsym.defaults`, which the help texts show.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
 
 from .. import defaults as D
 from ..consistency.preprocess import PRESETS
+from ..engines import ENGINES
 
 
 def group(*decorators):
@@ -151,3 +154,37 @@ GATES = group(
     click.option("--max-consistency-drop", type=float,
                  help="Gate vs --baseline: shift/flip may drop at most this fraction."),
 )
+
+
+ENGINE = group(
+    click.option("--engine", type=click.Choice(list(ENGINES)), default="local", show_default=True,
+                 help="Where the work runs: local (this machine; study: --jobs processes), or ray (Ray tasks per "
+                      "model, a Ray Data actor pool over the images; needs pip install -e \".[ray]\"). The numbers "
+                      "are the same."),
+    click.option("--address", metavar="ADDR",
+                 help="With --engine ray: the cluster to use (auto: the one this machine is a node of; HOST:PORT "
+                      "of its head; ray://HOST:10001 through Ray Client). Default: a local Ray instance listening "
+                      "on 127.0.0.1 only. Its token: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token."),
+)
+
+
+@contextmanager
+def engine_for(engine: str, address: str | None, *, jobs: int = 1, quiet: bool = False):
+    """The engine the ``--engine``/``--address`` options ask for, for the command's duration:
+    None for the local engine (the library's default), else a started Ray engine, said once on
+    stderr (what runs where) and stopped when the command ends."""
+    from ..engines import create
+    from ..wording import current_flags, flags
+    from .output import say
+
+    if engine == "local" and address is None:
+        yield None
+        return
+    with flags({**current_flags(), "engine": "--engine", "address": "--address"}):
+        chosen = create(engine, jobs=jobs, address=address)
+    try:
+        if not quiet:
+            say(chosen.summary())
+        yield chosen
+    finally:
+        chosen.close()

@@ -8,7 +8,7 @@ import click
 
 from .. import defaults as D
 from .app import handle_errors, main
-from .options import CONSISTENCY, consistency_settings, format_option
+from .options import CONSISTENCY, ENGINE, consistency_settings, engine_for, format_option
 from .output import ProgressBar, feed_files, guard, say
 
 
@@ -19,7 +19,9 @@ from .output import ProgressBar, feed_files, guard, say
               help="Class labels of the images, for top-1 accuracy: CSV rows image,label or a JSON object "
                    "{image name: class index} (names as onnxsym names images: a folder's relative paths, "
                    "file.npy[i]).")
-@click.option("--jobs", type=int, default=D.JOBS, show_default=True, help="Models measured at once (worker processes).")
+@click.option("--jobs", type=int, default=D.JOBS, show_default=True,
+              help="Models measured at once (worker processes of --engine local; Ray chooses its own).")
+@ENGINE
 @click.option("--cache", type=click.Path(file_okay=False, path_type=str),
               help="Folder of per-model results: a model measured before with the same settings is not measured "
                    "again (created if missing).")
@@ -33,7 +35,7 @@ from .output import ProgressBar, feed_files, guard, say
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @handle_errors
 def study_cmd(models, images, provider, pairs_per_image, seed, input_size, preset, bgr, vertical, batch_size,
-              max_shift, feed, labels, jobs, cache, json_out, html_out, csv_out, fmt, quiet):
+              max_shift, feed, labels, jobs, engine, address, cache, json_out, html_out, csv_out, fmt, quiet):
     """Symmetry against shift/flip consistency across MODELS (.onnx files or folders of them).
 
     \b
@@ -42,6 +44,8 @@ def study_cmd(models, images, provider, pairs_per_image, seed, input_size, prese
     one representative per family.
     Exit codes: 0 every model measured, 2 bad input or usage, or some model failed
     (its row says why; the reports are still written).
+    With --json - (or --csv -, --html -) stdout holds that document only: the
+    summary line goes to stderr.
     """
     from ..study import study
     from ..files import write_output
@@ -62,13 +66,15 @@ def study_cmd(models, images, provider, pairs_per_image, seed, input_size, prese
     settings = consistency_settings(dict(images=images, provider=provider, pairs_per_image=pairs_per_image, seed=seed,
                                          input_size=input_size, preset=preset, bgr=bgr, vertical=vertical,
                                          batch_size=batch_size, max_shift=max_shift))
-    bar = None if quiet else ProgressBar()
-    try:
-        report = study(list(models), labels=labels, jobs=jobs, cache=cache, feeds=parse_feeds(feed) or None,
-                       progress=bar.stage("models") if bar is not None else None, **settings)
-    finally:
-        if bar is not None:
-            bar.close()
+    with engine_for(engine, address, jobs=jobs, quiet=quiet) as chosen:
+        bar = None if quiet else ProgressBar()
+        try:
+            report = study(list(models), labels=labels, jobs=jobs if chosen is None else 1, engine=chosen, cache=cache,
+                           feeds=parse_feeds(feed) or None, progress=bar.stage("models") if bar is not None else None,
+                           **settings)
+        finally:
+            if bar is not None:
+                bar.close()
     doc = report.to_dict()
     guard(outputs, {f"external data file of {r.id}": os.path.join(os.path.dirname(r.path), e["file"])
                     for r in report.rows for e in r.external}, inputs=inputs)  # known now that models were read
@@ -86,7 +92,11 @@ def study_cmd(models, images, provider, pairs_per_image, seed, input_size, prese
         say(f"{len(report.failed)} of {len(report.rows)} models failed: "
             + "; ".join(f"{r.id} ({r.error_stage}: {r.error})" for r in report.failed[:3])
             + (" …" if len(report.failed) > 3 else ""), "error")
-    if quiet:
+    if "-" in outputs.values():
+        # stdout carries that document: the summary line goes to stderr, nothing else is printed
+        if not quiet:
+            say(clean_lines(render.summary_line(doc)), prefix=False)
+    elif quiet:
         click.echo(clean_lines(render.summary_line(doc)))
     elif fmt == "json":
         click.echo(render.to_json(doc))

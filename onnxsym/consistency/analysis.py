@@ -133,10 +133,23 @@ class ImagePart:
 def measure_part(task: ImagePart, indices) -> "PartResult":
     """Measure the images ``indices`` of ``task`` (another process or machine; the numbers are
     those the whole run gives them)."""
-    run, _label, _images = _open_run(task.model, task.images, **task.settings)
-    run.adopt(task.handler)
-    run.execute(list(indices))
-    return run.part()
+    return PartRunner(task).measure(indices)
+
+
+class PartRunner:
+    """The run of ``task`` opened once (model, session, images; the handler adopted), measuring
+    one list of image indices after another: what a long-lived worker (a Ray actor) keeps
+    between batches. Each :meth:`measure` gives what :func:`measure_part` gives for its indices."""
+
+    def __init__(self, task: ImagePart):
+        self.run, _label, _images = _open_run(task.model, task.images, **task.settings)
+        self.run.adopt(task.handler)
+
+    def measure(self, indices) -> "PartResult":
+        """The :class:`PartResult` of the images ``indices`` alone."""
+        self.run.begin_part()
+        self.run.execute(list(indices))
+        return self.run.part()
 
 
 def _portable(model, loaded):
@@ -308,10 +321,13 @@ class _Run:
         return list(range(min(self.plan.n_images, -(-variants // per))))
 
     def adopt(self, handler) -> None:
-        """Take the output handler another run learned (a part of a measurement: same numbers)."""
-        self.handler = handler
+        """Take the output handler another run learned (a part of a measurement: same numbers); a
+        copy, so that what this run counts is its own even when the two share a process."""
+        import copy
+
+        self.handler = copy.copy(handler)
         if self.device is not None:
-            self.device.open(handler, self.packer.aligned, self._full_proto)
+            self.device.open(self.handler, self.packer.aligned, self._full_proto)
 
     def execute(self, indices=None) -> None:
         """Run every batch the producer makes (of ``indices``, default every image); compare each
@@ -338,6 +354,15 @@ class _Run:
                 except queue.Empty:
                     worker.join(0.05)
         self.seconds += time.perf_counter() - t0
+
+    def begin_part(self) -> None:
+        """Forget what an earlier part measured (outcomes, counts, time): the next :meth:`part`
+        holds only what comes after, for :meth:`absorb` to add once."""
+        self.outcomes, self.decode_skipped, self.upscaled, self.pending = [], [], [], {}
+        self.done = self.inputs_run = self.skipped_now = 0
+        self.seconds = 0.0
+        self.chance_keep = ChanceSample(self.plan.n_images, self.plan.seed)
+        self.handler.binary_out_of_range = 0
 
     def part(self) -> "PartResult":
         """What this run measured, to be absorbed by the run that reports (:meth:`absorb`)."""
@@ -449,7 +474,8 @@ class _Run:
             notes.append(f"spatial output stride {sy:g}x{sx:g}: crop offsets that are not multiples of "
                          "the stride were aligned to the nearest output pixel")
         if h.cosine:
-            exclude_flat(h, plan, shift_vals, per_image, [o.ranges for o in outcomes], notes, warnings)
+            exclude_flat(h, plan, shift_vals, per_image, [o.ranges for o in outcomes], notes, warnings,
+                         [o.index for o in outcomes])
         if h.binary == "probability" and h.binary_out_of_range:
             warnings.append(f"the output was read as a probability (the first batch lay in [0, 1]) but "
                             f"{h.binary_out_of_range} later values fall outside [0, 1]: it may be a "

@@ -66,5 +66,6 @@ def prepare_feeds(feeds: dict, inputs, spec: InputSpec) -> tuple[dict, set, list
             elif batched and not (isinstance(img_batch, int) and img_batch > 0):
                 raise InputError(f"{param_item('feeds', name)}: shape {list(arr.shape)}: the input has the batch "
                                  f"dimension {shape[0]!r}; give one row ([1, ...]) to repeat over the batch")
-        out[name] = np.ascontiguousarray(arr)
+        # not np.ascontiguousarray: it makes a rank-0 input's value 1-D
+        out[name] = arr if arr.flags.c_contiguous else arr.copy(order="C")
     return out, broadcast, notes

@@ -15,16 +15,22 @@ CI_FLIP = "Wilson score interval over images"
 CI_MEAN = "mean +- t(images-1) cluster-robust standard errors over images"
 
 
-def exclude_flat(handler, plan, shift_vals, per_image, ranges, notes, warnings):
+def exclude_flat(handler, plan, shift_vals, per_image, ranges, notes, warnings, indices=None):
     """Cosine metrics: leave out comparisons of two flat outputs (near zero / near constant).
 
     Cosine similarity of two outputs that carry no signal (a text detector's probability map on a
     photo without text: max p ~ 1e-6) measures rounding noise, not consistency."""
     thr = handler.flat_threshold()
     flat_images = 0
-    for vals, res, (pairs, fl, vfl, centre) in zip(shift_vals, per_image, ranges):
+    indices = range(len(per_image)) if indices is None else indices  # the images' indices in the plan
+    for i, vals, res, (pairs, fl, vfl, centre) in zip(indices, shift_vals, per_image, ranges):
         keep = [not (ra <= thr and rb <= thr) for ra, rb in pairs]
-        vals[:] = [v for v, k in zip(vals, keep) if k]
+        kept = [p for p, k in enumerate(keep) if k]
+        if len(kept) < len(keep):  # the worst pair is one that was compared, or none
+            worst = min(kept, key=lambda p: vals[p]) if kept else None
+            res.worst_pair = None if worst is None else [list(v[:2]) for v in plan.variants(i)[2 * worst:2 * worst + 2]]
+            res.worst_pair_value = None if worst is None else float(vals[worst])
+        vals[:] = [vals[p] for p in kept]
         res.shift_excluded = keep.count(False)
         res.shift_pairs = len(vals)
         res.shift_mean = float(np.mean(vals)) if vals else None

@@ -86,7 +86,8 @@ def choose_input_size(model: onnx.ModelProto, image_name: str | None = None,
         common = frozenset.intersection(*(k for _, _, k in tried))
         for size, on_grid, keys in tried:
             if keys <= common:
-                return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, on_grid))
+                return SizeChoice(size, "chosen", tuple(stride),
+                                  _note(image.name, declared, size, stride, None, problems=sorted(common)))
     size = tuple(v if v is not None else -(-MIN_SIDE // s) * s for v, s in zip(spatial, axes_stride))
     return SizeChoice(size, "chosen", tuple(stride), _note(image.name, declared, size, stride, None))
 
@@ -142,9 +143,10 @@ def _power_of_two(v: int) -> int:
     return p
 
 
-def _note(name, declared, size, stride, on_grid) -> str:
+def _note(name, declared, size, stride, on_grid, problems=()) -> str:
     """``on_grid``: True (a multiple of the total stride that fits), False (off the grid: no multiple
-    tried fits), None (nothing tried fits)."""
+    tried fits), None (nothing tried fits; ``problems``: the keys of the problems found at every
+    size tried)."""
     shown = "×".join(str(d) if _static(d) else "?" for d in declared)
     total = "×".join(map(str, stride))
     if on_grid:
@@ -156,5 +158,8 @@ def _note(name, declared, size, stride, on_grid) -> str:
     else:
         why = (f"a multiple of the network's total stride ({total}); no size tried passed strict shape "
                "inference")
+        if problems:
+            where = ", ".join(f"{op} node {node!r}" if node else f"a {op} node" for op, node, _ in problems[:3])
+            why += f" (every size failed at {where})"
     return (f"input {name!r} is {shown} (symbolic spatial size): analysed at {size[0]}×{size[1]}, {why}; "
             f"give {param('input_size')} to choose another")

@@ -80,12 +80,16 @@ def analyze(model, input_shape=None, *, input_size=None, skews=None, suggest: bo
         return PaddingReport(model=model_info, input={}, layers=[], summary=PaddingSummary(),
                              summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
     notes: list[str] = []
+    size_from = "input_shape" if given.given else "model"
     if not given.given and layout is None:
         choice = choose_input_size(proto, graph=graph)
         if choice is not None and choice.source == "chosen":
             given = parse_input_shapes(choice.size)
             notes.append(choice.note)
+            size_from = "chosen"
     images, all_dims, infos = _image_inputs(proto, graph, given, layout, notes)
+    for info in infos:
+        info["size_from"] = size_from
     oracle = ShapeOracle(proto)
     any_unknown = _unknown_sizes(images, all_dims, infos, oracle, proto, notes)
     shapes, accepted = _infer(oracle, images, all_dims, infos, any_unknown, notes)

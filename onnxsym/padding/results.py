@@ -230,7 +230,9 @@ class PaddingReport:
         ``path`` and ``producer`` where known.
     input : dict
         ``name``, ``declared`` (dims as the model declares them), ``shape`` (dims analysed,
-        None for unknown), ``layout`` and ``layout_source``, ``spatial`` (spatial sizes or None).
+        None for unknown), ``layout`` and ``layout_source``, ``spatial`` (spatial sizes or None),
+        ``size_from``: ``model`` (declared), ``input_shape`` (given by the caller) or ``chosen`` (a
+        symbolic size, chosen by :func:`onnxsym.model.sizes.choose_input_size`; said in a note).
     layers : list of PaddingLayer
         Every conv-like node and pool, in graph-walk order.
     summary : PaddingSummary

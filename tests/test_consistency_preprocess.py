@@ -1,15 +1,16 @@
-"""onnxsym.images: input spec, normalisation presets, image sources."""
+"""onnxsym.consistency.preprocess: the image input (layout, size, dtype, batch), the normalisation
+presets, the base image of the shift protocol, and the fused numba crop against the numpy path."""
 from __future__ import annotations
 
 from types import SimpleNamespace as NS
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from onnxsym.errors import InputError
-from onnxsym.consistency.images import load_images
+import consistency_models as cm
+from onnxsym import measure_consistency
 from onnxsym.consistency.preprocess import PRESETS, Normalizer, input_spec, resize_center_square
+from onnxsym.errors import InputError
 
 
 def arg(name, shape, type_="tensor(float)"):
@@ -27,9 +28,10 @@ def test_nhwc_fixed_batch_uint8():
     assert (s.layout, s.height, s.width, s.dtype, s.batch) == ("NHWC", 96, 128, "uint8", 1)
 
 
-def test_symbolic_size_needs_input_size():
-    with pytest.raises(InputError, match="input_size"):
-        input_spec([arg("x", ["N", 3, "H", "W"])])
+def test_symbolic_size_is_chosen_and_said_unless_given():
+    s = input_spec([arg("x", ["N", 3, "H", "W"])])
+    assert (s.height, s.width, s.size_from) == (224, 224, "chosen")
+    assert any("symbolic" in n and "input_size" in n for n in s.notes), s.notes
     s = input_spec([arg("x", ["N", 3, "H", "W"])], input_size="160x192")
     assert (s.height, s.width, s.size_from) == (160, 192, "input_size")
 
@@ -90,101 +92,6 @@ def test_nhwc_float16_and_uint8_layouts():
     assert n8.notes  # says the preset was not applied
 
 
-def _write(path, arr, fmt=None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr).save(path, format=fmt)
-
-
-def test_folder_recursive_sorted_and_unreadable_listed(tmp_path):
-    rng = np.random.default_rng(0)
-    _write(tmp_path / "b.png", rng.integers(0, 255, (20, 30, 3), dtype=np.uint8))
-    _write(tmp_path / "a" / "z.jpg", rng.integers(0, 255, (20, 30, 3), dtype=np.uint8))
-    _write(tmp_path / "c.PNG", rng.integers(0, 255, (20, 30), dtype=np.uint8))  # greyscale
-    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    (tmp_path / "notes.txt").write_text("ignored")
-    s = load_images(tmp_path)
-    assert s.names == ["a/z.jpg", "b.png", "c.PNG"]
-    assert [n for n, _ in s.skipped] == ["broken.jpg"]
-    assert s.load(2).shape == (20, 30, 3) and s.load(2).dtype == np.uint8
-
-
-def test_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
-    grey16 = (np.arange(40 * 50).reshape(40, 50) * 32).astype(np.uint16)   # 0 .. 63968
-    _write(tmp_path / "g16.png", grey16)
-    with Image.open(tmp_path / "g16.png") as im:
-        assert im.mode.startswith("I")       # I;16 (or I in older Pillow)
-    rgb8 = (np.arange(40 * 50 * 3).reshape(40, 50, 3) % 256).astype(np.uint8)
-    _write(tmp_path / "rgb8.png", rgb8)
-    s = load_images(tmp_path)
-    got = s.load(s.names.index("g16.png"))
-    want = np.clip(np.rint(grey16 / 257.0), 0, 255).astype(np.uint8)
-    assert got.shape == (40, 50, 3) and got.dtype == np.uint8
-    assert np.array_equal(got[..., 0], want) and np.array_equal(got[..., 1], want)
-    assert got.mean() < 130                  # not almost white (PIL's convert clips at 255)
-    assert np.array_equal(s.load(s.names.index("rgb8.png")), rgb8)   # 8-bit untouched
-
-
-@pytest.mark.parametrize("mode,arr,want", [
-    ("I;16", np.array([[0, 257, 65535]], np.uint16), [0, 1, 255]),
-    ("I;16B", np.array([[0, 32896, 65535]], ">u2"), [0, 128, 255]),
-    ("I", np.array([[0, 65535, 70000]], np.int32), [0, 255, 255]),
-    ("F", np.array([[0.0, 0.5, 1.0]], np.float32), [0, 128, 255]),        # [0, 1]
-    ("F", np.array([[0.0, 100.0, 255.0]], np.float32), [0, 100, 255]),    # 0-255
-    ("F", np.array([[-1.0, 0.0, 1000.0]], np.float32), [0, 0, 255]),      # own range
-])
-def test_wide_modes_to_8_bit(mode, arr, want):
-    from onnxsym.consistency.images import _to_8bit
-
-    out = _to_8bit(arr, mode)
-    assert out.dtype == np.uint8 and out[0].tolist() == want
-
-
-def test_float_image_decodes():
-    from onnxsym.consistency import images
-
-    f = (np.linspace(0, 1, 30 * 20).reshape(20, 30)).astype(np.float32)
-    got = images._rgb_array(Image.fromarray(f))  # a PIL image in mode F, as a TIFF decoder gives
-    assert got.shape == (20, 30, 3) and got[0, 0, 0] == 0 and got[-1, -1, 0] == 255
-
-
-def test_no_images_and_all_unreadable(tmp_path):
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="no images found"):
-        load_images(tmp_path / "empty")
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    (bad / "x.jpg").write_bytes(b"garbage")
-    (bad / "y.png").write_bytes(b"")
-    with pytest.raises(InputError, match="could be read"):
-        load_images(bad)
-    with pytest.raises(InputError, match="not found"):
-        load_images(tmp_path / "missing")
-
-
-def test_npy_and_npz(tmp_path):
-    a = np.random.default_rng(0).integers(0, 256, (3, 16, 20, 3), dtype=np.uint8)
-    np.save(tmp_path / "a.npy", a)
-    s = load_images(tmp_path / "a.npy")
-    assert len(s) == 3 and np.array_equal(s.load(1), a[1])
-    np.save(tmp_path / "chw.npy", a.transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-    s = load_images(tmp_path / "chw.npy")
-    assert s.load(0).shape == (16, 20, 3) and np.abs(s.load(0).astype(int) - a[0]).max() <= 1
-    assert s.notes
-    np.savez(tmp_path / "b.npz", first=a[:2], second=a[2:])
-    s = load_images(tmp_path / "b.npz")
-    assert len(s) == 3 and s.names[0] == "b.npz:first[0]"
-    np.save(tmp_path / "bad.npy", np.zeros((4, 5)))
-    with pytest.raises(InputError):
-        load_images(tmp_path / "bad.npy")
-
-
-def test_shipped_samples():
-    s = load_images(None)
-    assert len(s) >= 3 and "samples" in s.source
-    img = s.load(0)
-    assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8
-
-
 def test_resize_center_square():
     img = np.zeros((100, 200, 3), np.uint8)
     img[:, 100:] = 255
@@ -204,6 +111,7 @@ def test_needs_upscale_matches_what_resize_center_square_does():
     assert resize_center_square(small, (37, 37)).shape == (37, 37, 3)
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
 @pytest.mark.parametrize("order", ["rgb", "bgr"])
 @pytest.mark.parametrize("flip", [0, 1, 2])
@@ -220,3 +128,90 @@ def test_fused_crop_matches_the_numpy_path(layout, order, flip):
     out = norm.new_batch(2)
     norm.crop_into(out[1], base, y, x, flip)
     np.testing.assert_allclose(out[1], want, rtol=1e-6, atol=1e-6)
+
+
+# ---- through measure ----------------------------------------------------------------------
+
+
+def test_uint8_and_float16_inputs(smooth_npy):
+    from onnx import TensorProto as T
+
+    for elem in (T.UINT8, T.FLOAT16):
+        r = measure_consistency(cm.gap_linear(elem=elem), smooth_npy, provider="cpu")
+        assert r.flip.consistency == 1.0
+
+
+def test_symbolic_size_is_chosen_to_measure_or_given(smooth_npy):
+    m = cm.gap_linear(spatial_symbolic=True)
+    r = measure_consistency(m, smooth_npy, provider="cpu")
+    assert (r.input.height, r.input.width, r.input.size_from) == (224, 224, "chosen")
+    assert any("symbolic spatial size" in n and "224×224" in n for n in r.notes), r.notes
+    r = measure_consistency(m, smooth_npy, provider="cpu", input_size=24)
+    assert (r.input.height, r.input.size_from) == (24, "input_size")
+
+
+# ---- the fused crop against the slow reference (also run without the JIT) -----------------------
+@pytest.mark.kernels
+@pytest.mark.parametrize("layout", ["NCHW", "NHWC"])
+@pytest.mark.parametrize("preset,order", [("imagenet", "rgb"), ("symmetric-tf", "bgr"), ("raw", "bgr")])
+@pytest.mark.parametrize("flip", [0, 1, 2])
+def test_crop_into_matches_the_slow_reference(layout, preset, order, flip):
+    import naive
+
+    h, w = 9, 8
+    spec = input_spec([arg("x", ["N", 3, h, w] if layout == "NCHW" else ["N", h, w, 3])])
+    norm = Normalizer(spec, preset, order)
+    base = np.random.default_rng(flip).integers(0, 256, (13, 11, 3), dtype=np.uint8)
+    out = norm.new_batch(3)
+    assert out.shape == ((3, 3, h, w) if layout == "NCHW" else (3, h, w, 3)) and out.dtype == np.float32
+    norm.crop_into(out[2], base, 3, 2, flip)
+    src = [2, 1, 0] if order == "bgr" else [0, 1, 2]
+    mean, std, _ = PRESETS[preset]
+    mean, std = np.array([mean[c] for c in src]), np.array([std[c] for c in src])
+    want = (naive.crop(base, 3, 2, h, w, flip, src) - mean) / std
+    got = out[2].transpose(1, 2, 0) if layout == "NCHW" else out[2]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_grey_input_gets_the_luma_and_no_fused_crop():
+    spec = input_spec([arg("x", ["N", 1, 8, 8])])
+    assert spec.channels == 1
+    norm = Normalizer(spec, "unit", "bgr")
+    assert not norm.fused
+    px = np.zeros((1, 8, 8, 3), np.uint8)
+    px[..., 0], px[..., 1], px[..., 2] = 255, 127, 0
+    out = norm(px)
+    assert out.shape == (1, 1, 8, 8)
+    assert out[0, 0, 0, 0] == pytest.approx((0.299 * 255 + 0.587 * 127) / 255, rel=1e-6)   # no channel order for grey
+    u8 = Normalizer(input_spec([arg("x", ["N", 8, 8, 1], "tensor(uint8)")]), "raw")(px)
+    assert u8.dtype == np.uint8 and u8.shape == (1, 8, 8, 1) and u8[0, 0, 0, 0] == round(0.299 * 255 + 0.587 * 127)
+
+
+def test_check_preset_and_channel_order():
+    from onnxsym.consistency.preprocess import check_preset
+
+    assert check_preset("ImageNet") == "imagenet" and check_preset(None) == "imagenet"
+    with pytest.raises(InputError, match="unknown preset 'caffe': use one of imagenet, unit"):
+        check_preset("caffe")
+    with pytest.raises(InputError, match="unknown channel order 'grb'"):
+        Normalizer(input_spec([arg("x", ["N", 3, 8, 8])]), "unit", "grb")
+
+
+def test_input_spec_traces_the_layout_through_the_graph():
+    # an NHWC model with a symbolic channel dim: its dims alone do not show the layout, the
+    # Transpose in front of the conv does
+    from onnx import TensorProto, helper
+
+    from graphs import rand_weight
+
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["t", "w"], ["y"], kernel_shape=[3, 3])]
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, 12, "C"])
+    m = helper.make_model(helper.make_graph(nodes, "g", [x], [helper.make_tensor_value_info("y", 1, None)],
+                                            [rand_weight("w", 4, 3, 3, 3)]))
+    s = input_spec([arg("x", ["N", 16, 12, "C"])], model=m)
+    assert (s.layout, s.height, s.width, s.channels) == ("NHWC", 16, 12, 3)
+    with pytest.raises(InputError, match="no dimension of size 1 or 3 for the channels"):
+        input_spec([arg("x", ["N", 16, 12, "C"])])
+    s = input_spec([arg("x", ["N", "C", 16, "W"])], input_size="16x12")
+    assert (s.layout, s.width) == ("NCHW", 12) and "channel dimension symbolic, assumed NCHW" in s.notes[0]

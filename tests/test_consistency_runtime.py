@@ -1,4 +1,4 @@
-"""onnxsym.runtime: provider choice, honest CUDA fallback, IR lowering, one-line failures."""
+"""onnxsym.consistency.runtime: provider choice, honest CUDA fallback, IR lowering, one-line failures."""
 from __future__ import annotations
 
 import onnx
@@ -8,7 +8,10 @@ import consistency_models as cm
 from onnxsym.errors import InputError, ModelError, RuntimeFailure
 from onnxsym.consistency.runtime import create_session, providers_for
 
+
 ort = pytest.importorskip("onnxruntime")
+
+
 HAS_CUDA_EP = "CUDAExecutionProvider" in ort.get_available_providers()
 
 
@@ -41,12 +44,21 @@ def test_unknown_provider_and_missing_file(tmp_path):
 
 
 @pytest.mark.skipif(not HAS_CUDA_EP or CUDA_WORKS, reason="needs onnxruntime-gpu without a usable GPU")
-def test_auto_reports_the_fallback_in_one_line_without_spilling_the_log(capfd):
+def test_auto_reports_the_fallback_in_one_line_without_spilling_the_log(capfd, monkeypatch):
+    monkeypatch.setenv("ONNXSYM_ASSUME_GPU", "1")  # a GPU is there, CUDA does not work
     rs = create_session(cm.gap_linear(), "auto")
     out, err = capfd.readouterr()
     assert rs.provider == "cpu" and rs.providers_requested[0] == "CUDAExecutionProvider"
     assert rs.fallback and "\n" not in rs.fallback and "CUDA" in rs.fallback
     assert "onnxruntime" not in err and "onnxruntime" not in out  # nothing spilled on fd 1/2
+
+
+def test_auto_without_an_nvidia_gpu_is_the_cpu_without_a_word(capfd, monkeypatch):
+    monkeypatch.setenv("ONNXSYM_ASSUME_GPU", "0")
+    rs = create_session(cm.gap_linear(), "auto")
+    assert rs.provider == "cpu" and rs.providers_requested == ["CPUExecutionProvider"] and not rs.fallback
+    out, err = capfd.readouterr()
+    assert "CUDA" not in out + err
 
 
 @pytest.mark.skipif(not HAS_CUDA_EP or CUDA_WORKS, reason="needs onnxruntime-gpu without a usable GPU")

@@ -1,4 +1,4 @@
-"""Tests for onnxsym.model.loading: the safe, low-memory model loader.
+"""onnxsym.model.loading: the safe, low-memory model loader.
 
 ``onnx.load`` + ``onnx.numpy_helper.to_array`` are the independent reference throughout.
 """

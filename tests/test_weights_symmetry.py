@@ -1,12 +1,14 @@
-"""The numba symmetry kernels against the slow references in tests/naive.py."""
+"""onnxsym.weights.symmetry: the numba symmetry kernels (through their public wrappers) against the
+slow references in tests/naive.py. Tests marked ``kernels`` run again without the JIT
+(tests/test_nojit.py)."""
 import numpy as np
 import pytest
 
 import naive
-from onnxsym.weights.random_init import random_init as gaussian_baseline
-from onnxsym.weights.symmetry import kernel_stats, skew_of, symmetry_terms, transforms_for
+from onnxsym.weights.symmetry import TERMS_1D, TERMS_2D, TERMS_3D, kernel_stats, skew_of, symmetry_terms, transforms_for
 
 
+@pytest.mark.kernels
 @pytest.mark.parametrize("shape", [(8, 4, 3, 3), (5, 3, 5, 5), (4, 2, 7, 7), (6, 1, 1, 7), (3, 3, 3, 1),
                                    (4, 4, 5), (2, 3, 3, 3, 3), (16, 1, 3, 3), (3, 2, 2, 2)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
@@ -34,6 +36,7 @@ def test_kernel_stats_match_reference(shape, dtype):
     assert st.coherence == pytest.approx(np.sqrt((ref_k ** 2).sum()) / rms, rel=1e-9)
 
 
+@pytest.mark.kernels
 def test_calibration_points_of_metric_md():
     blur = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], float)
     assert symmetry_terms(blur)[0] == pytest.approx(1.0)
@@ -46,32 +49,13 @@ def test_calibration_points_of_metric_md():
     assert terms["flip_lr"] > 0.1
 
 
-@pytest.mark.parametrize("k,mean,sd", [(3, 0.409, 0.099), (5, 0.349, 0.052), (7, 0.329, 0.034)])
-def test_gaussian_baseline_matches_calibration(k, mean, sd):
-    b = gaussian_baseline((k, k))
-    assert b["mean"] == pytest.approx(mean, abs=0.004)
-    assert b["sd"] == pytest.approx(sd, abs=0.003)
-
-
-def test_baseline_computed_for_unlisted_shape_agrees_with_naive_monte_carlo():
-    b = gaussian_baseline((4, 6))  # not in the shipped table: drawn on demand
-    rng = np.random.default_rng(1)
-    ref = [naive.symmetry(rng.standard_normal((4, 6)))[0] for _ in range(3000)]
-    assert b["mean"] == pytest.approx(np.mean(ref), abs=0.01)
-    assert b["sd"] == pytest.approx(np.std(ref), abs=0.01)
-
-
-def test_shipped_baseline_table_matches_fresh_draws():
-    shipped = gaussian_baseline((5, 5))
-    fresh = gaussian_baseline.__wrapped__((5, 5), draws=20001)
-    assert shipped["mean"] == pytest.approx(fresh["mean"], abs=0.003)
-
-
+@pytest.mark.kernels
 def test_one_by_one_is_not_defined():
     st = kernel_stats(np.ones((4, 4, 1, 1), np.float32))
     assert st.symmetry is None and "identity" in st.reason
 
 
+@pytest.mark.kernels
 def test_zero_and_nan_weights_are_reported_not_crashing():
     z = kernel_stats(np.zeros((2, 2, 3, 3), np.float32))
     assert z.symmetry is None and "zero" in z.reason
@@ -81,6 +65,7 @@ def test_zero_and_nan_weights_are_reported_not_crashing():
     assert n.symmetry is None and n.n_nonfinite == 1 and "non-finite" in n.reason
 
 
+@pytest.mark.kernels
 def test_one_by_k_uses_only_non_identity_transforms():
     ts = transforms_for((1, 5))
     assert ts.perms.shape[0] == 1  # flip_lr == rot180, flip_ud is the identity
@@ -91,6 +76,7 @@ def test_one_by_k_uses_only_non_identity_transforms():
     assert s == pytest.approx(naive.symmetry(np.array([1.0, 0, 0, 0, 0]))[0])
 
 
+@pytest.mark.kernels
 def test_skew_points_to_the_heavy_side():
     k = np.zeros((3, 3))
     k[0, 0] = 1.0  # top-left
@@ -100,6 +86,7 @@ def test_skew_points_to_the_heavy_side():
     assert skew_of(k2) == pytest.approx((0.5, 0.0))
 
 
+@pytest.mark.kernels
 def test_per_kernel_contrast_individual_vs_mean():
     # individual kernels point in random directions; their mean is a symmetric blob
     rng = np.random.default_rng(0)
@@ -110,25 +97,14 @@ def test_per_kernel_contrast_individual_vs_mean():
     assert st.per_kernel["median"] < 0.6
 
 
-@pytest.mark.parametrize("n", [7, 1000, 300_000])
-@pytest.mark.parametrize("select_min", [0, 1 << 40])  # histogram selection (numba) / np.partition
-def test_quartiles_match_numpy_for_small_and_large_layers(n, select_min, monkeypatch):
-    import onnxsym.weights.symmetry as sym
-    from onnxsym.weights.symmetry import _quantiles
-
-    monkeypatch.setattr(sym, "_SELECT_MIN", select_min)
-    x = np.random.default_rng(n).random(n)
-    x[::11] = np.nan
-    got = _quantiles(x)
-    f = x[np.isfinite(x)]
-    q1, med, q3 = np.quantile(f, [0.25, 0.5, 0.75])
-    assert got["n"] == f.size
-    assert (got["q1"], got["median"], got["q3"]) == pytest.approx((q1, med, q3), abs=1e-12)
-
-
+@pytest.mark.kernels
 @pytest.mark.parametrize("shape", [(64, 32, 3, 3), (16, 8, 1, 1), (8, 4, 5, 5)])
 def test_every_code_path_gives_the_same_statistics(shape, monkeypatch):
     """Serial vs parallel per-kernel pass, numpy vs numba sums: sizes pick the path, not the result."""
+    # needs a public knob: onnxsym.weights.symmetry._PARALLEL_MIN (weight values from which the
+    # per-kernel pass runs the parallel kernel instead of the serial one) and _NUMPY_SUMS_MAX (weight
+    # values below which the mean and norms are summed by numpy instead of the numba kernel); the
+    # public path reaches each only at its size, never both for one weight
     import onnxsym.weights.symmetry as sym
 
     w = (np.random.default_rng(7).standard_normal(shape) + 0.2).astype(np.float32)
@@ -146,3 +122,83 @@ def test_every_code_path_gives_the_same_statistics(shape, monkeypatch):
         assert (coh is None and results[0][2] is None) or coh == pytest.approx(results[0][2], rel=1e-12)
         if med is not None:
             assert med == pytest.approx(results[0][3], abs=1e-12)
+
+
+def _two_cell_weight(n, seed):
+    """n kernels [a, b] of shape (1, 2) (every 11th all zero), and their S by hand: the only
+    non-identity transform of a 1x2 grid swaps the cells, d = |a - b|·sqrt(2) / (2·||k||)."""
+    w = np.random.default_rng(seed).standard_normal((n, 1, 1, 2))
+    w[::11] = 0.0
+    a, b = w[:, 0, 0, 0], w[:, 0, 0, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = 1.0 - np.abs(a - b) / (np.sqrt(2.0) * np.hypot(a, b))
+    return w, s
+
+
+def test_two_cell_formula_is_the_definition():
+    w, s = _two_cell_weight(40, 0)
+    np.testing.assert_allclose(s, naive.per_kernel_scores(w), rtol=0, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [pytest.param(7, marks=pytest.mark.kernels),
+                               pytest.param(1000, marks=pytest.mark.kernels), 300_000])
+@pytest.mark.parametrize("select_min", [0, 1 << 40])  # histogram selection (numba) / np.partition
+def test_quartiles_match_numpy_for_small_and_large_layers(n, select_min, monkeypatch):
+    # needs a public knob: onnxsym.weights.symmetry._SELECT_MIN (number of per-kernel scores from which
+    # the quartiles come from the numba histogram selection instead of np.partition); without it the
+    # histogram is reached only from 2**20 kernels on (test_quartiles_of_a_million_kernels)
+    import onnxsym.weights.symmetry as sym
+
+    monkeypatch.setattr(sym, "_SELECT_MIN", select_min)
+    w, s = _two_cell_weight(n, n)
+    st = kernel_stats(w)
+    f = s[np.isfinite(s)]
+    q1, med, q3 = np.quantile(f, [0.25, 0.5, 0.75])
+    assert st.per_kernel["n"] == f.size and st.per_kernel["n_zero"] == n - f.size
+    quartiles = (st.per_kernel["q1"], st.per_kernel["median"], st.per_kernel["q3"])
+    assert quartiles == pytest.approx((q1, med, q3), abs=1e-12)
+
+
+def test_quartiles_of_a_million_kernels():
+    # 2**20 per-kernel scores: the numba histogram selection, reached through the public path alone
+    w, s = _two_cell_weight(1 << 20, 5)
+    st = kernel_stats(w)
+    f = s[np.isfinite(s)]
+    q1, med, q3 = np.quantile(f, [0.25, 0.5, 0.75])
+    assert st.per_kernel["n"] == f.size and st.per_kernel["n_zero"] == w.shape[0] - f.size
+    quartiles = (st.per_kernel["q1"], st.per_kernel["median"], st.per_kernel["q3"])
+    assert quartiles == pytest.approx((q1, med, q3), abs=1e-12)
+
+
+@pytest.mark.kernels
+def test_transforms_are_the_cell_permutations_of_the_named_images():
+    labels = np.arange(9.0).reshape(3, 3)
+    ts = transforms_for((3, 3))
+    assert ts.names == TERMS_2D and ts.perms.shape == (7, 9) and sorted(ts.term_rows) == list(range(7))
+    for name, img in naive.transforms_2d(labels).items():
+        assert np.array_equal(labels.ravel()[ts.perms[ts.term_rows[ts.names.index(name)]]], img.ravel()), name
+    # 2x3: no rotation by 90 degrees, no transposes; flip_lr, flip_ud and rot180 distinct
+    rect = transforms_for((2, 3))
+    assert [r >= 0 for r in rect.term_rows] == [False, True, False, True, True, False, False]
+    assert rect.perms.shape == (3, 6)
+    assert transforms_for((4,)).names == TERMS_1D and transforms_for((4,)).perms.tolist() == [[3, 2, 1, 0]]
+    assert transforms_for((1,)).perms.shape[0] == 0
+    cube = transforms_for((1, 3, 3))   # depth 1: the flips along it are the identity or repeat the others
+    assert cube.names == TERMS_3D and cube.perms.shape[0] == 3
+    assert [cube.term_rows[TERMS_3D.index(n)] >= 0 for n in ("flip_d", "flip_h", "flip_w", "flip_hw")] == \
+        [False, True, True, True]
+    with pytest.raises(ValueError, match="4 spatial axes"):
+        transforms_for((2, 2, 2, 2))
+
+
+@pytest.mark.kernels
+def test_constant_kernels_and_bad_weights():
+    assert symmetry_terms(np.full((3, 3), 2.0))[0] == pytest.approx(1.0)
+    assert symmetry_terms(np.zeros((3, 3))) == (None, {})
+    assert symmetry_terms(np.array([[np.inf, 0, 0]])) == (None, {})
+    assert skew_of(np.zeros((3, 3))) is None and skew_of(np.ones((1, 3))) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="at least 3 axes"):
+        kernel_stats(np.ones((3, 3)))
+    st = kernel_stats(np.ones((4, 2, 3, 3), np.int8))          # integer weights are read as float64
+    assert st.symmetry == pytest.approx(1.0) and st.coherence == pytest.approx(1.0)
+    assert st.coherence_random == pytest.approx(1 / np.sqrt(8))

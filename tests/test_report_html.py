@@ -1,6 +1,6 @@
-"""The HTML audit report: well-formed, self-contained, escaped, one heatmap per analysed layer, and
-colours that are the mapping of the values. Fast: synthetic audit dicts, no model, no browser (the
-screenshot test at the end runs only where /usr/bin/chromium exists)."""
+"""onnxsym.report.html: the HTML audit report — well-formed, self-contained, escaped, one heatmap per
+analysed layer, and colours that are the mapping of the values. Fast: synthetic audit dicts, no
+model, no browser (the screenshot test runs only where /usr/bin/chromium exists)."""
 from __future__ import annotations
 
 import os
@@ -11,7 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
+from consistency_models import PER_IMAGE_COSINE as PER_COSINE, FakeImages
+from onnxsym.auditing.thumbnails import thumbnails
 from onnxsym.report.html import BLUE_END, RED_END, diverging_color, render_html
+
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}
@@ -79,6 +82,8 @@ def parse(page: str) -> _Checker:
 
 
 # ---------------------------------------------------------------------------------- fixtures
+
+
 def _layer(i, kernel, *, status="ok", lid=None, strides=(1, 1), ks=None, skew=(0.1, -0.2)):
     ks = ks or _shape(kernel)
     return {
@@ -157,6 +162,8 @@ def _audit(**over):
 
 
 # ---------------------------------------------------------------------------------- tests
+
+
 def test_wellformed_and_sections():
     page = render_html(_audit())
     p = parse(page)
@@ -286,10 +293,6 @@ def test_error_verdict_and_baseline_deltas():
 
 
 # ---------------------------------------------------------------------------------- metric-aware panel
-PER_COSINE = [{"name": f"p{i}.jpg", "shift_agree": None, "shift_pairs": 5, "shift_mean": m, "flip": f,
-               "top1": None, "flat": False}
-              for i, (m, f) in enumerate([(0.962, 0.956), (0.947, 0.932), (0.995, 0.987), (0.913, 0.952),
-                                          (0.981, 0.940), (0.986, 0.976)])]
 
 
 def _cosine_audit():
@@ -304,18 +307,7 @@ def _cosine_audit():
                        "what": "mean cosine similarity between the outputs of different images"},
             "per_image": PER_COSINE,
             "warnings": ["the cosine consistency does not clear the cosine between unrelated images"]}
-    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
-
-    return _audit(consistency=cons, thumbnails=_thumbnails(_FakeImages(), PER_COSINE, metric="cosine_similarity"))
-
-
-class _FakeImages:
-    names = [p["name"] for p in PER_COSINE] + ["a.jpg", "b.jpg"]
-
-    def load(self, i):
-        import numpy as np
-
-        return np.full((40, 60, 3), 30 * i, np.uint8)
+    return _audit(consistency=cons, thumbnails=thumbnails(FakeImages(), {"per_image": PER_COSINE, "metric": "cosine_similarity"}))
 
 
 def test_cosine_panel_speaks_of_cosines_not_predictions():
@@ -340,11 +332,9 @@ def test_cosine_panel_speaks_of_cosines_not_predictions():
 
 
 def test_classifier_panel_and_thumbnails_per_reason():
-    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
-
     per = [{"name": "a.jpg", "shift_agree": 4, "shift_pairs": 5, "shift_mean": 0.8, "flip": 0.0, "top1": 3},
            {"name": "b.jpg", "shift_agree": 5, "shift_pairs": 5, "shift_mean": 1.0, "flip": 1.0, "top1": 7}]
-    thumbs = _thumbnails(_FakeImages(), per)
+    thumbs = thumbnails(FakeImages(), {"per_image": per})
     assert [(t["name"], t["why"]) for t in thumbs] == [("a.jpg", "shift"), ("a.jpg", "flip")]
     assert thumbs[1]["detail"] == "flip: top-1 changed" and thumbs[0]["data_uri"].startswith("data:image/jpeg")
     audit = _audit(thumbnails=thumbs)
@@ -354,17 +344,6 @@ def test_classifier_panel_and_thumbnails_per_reason():
     assert "top-1 prediction survive" in panel and "Images whose prediction changed" in panel
     assert "shift pairs agreeing" in panel and "flip agrees" in panel and "0–31 px apart" in panel
     assert "unrelated images 2.2 %" in panel
-
-
-def test_thumbnails_for_continuous_metrics_never_say_changed():
-    from onnxsym.auditing.thumbnails import thumbnails as _thumbnails
-
-    thumbs = _thumbnails(_FakeImages(), PER_COSINE)          # metric inferred: cosine (flat is set)
-    assert [t["why"] for t in thumbs] == ["lowest"] * 4 and [t["rank"] for t in thumbs] == [1, 2, 3, 4]
-    assert all("changed" not in t["detail"] for t in thumbs)
-    pixel = [dict(p, flat=None) for p in PER_COSINE]
-    thumbs = _thumbnails(_FakeImages(), pixel)                # pixel agreement: shown as %
-    assert thumbs[0]["detail"] == "shift pixel agreement 91.3 % · flip pixel agreement 95.2 %"
 
 
 def test_pixel_agreement_panel():
