@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import pytest
 from click.testing import CliRunner
-from onnx import TensorProto, helper as h, numpy_helper as nh
+from onnx import helper as h, numpy_helper as nh
 
 from graphs import conv_model, init, save, weight
 from onnxsym.cli import main
