@@ -31,10 +31,17 @@ import math
 import warnings
 
 import numpy as np
-from scipy import stats as st
 
 from .. import defaults as D
 from .results import CorrelationSet, Finding, Statistic
+
+
+def _st():
+    """scipy.stats, imported on first use: it costs ~2.5 s of CPU to import, which every spawned
+    ``--jobs`` worker would otherwise pay for statistics only the parent computes."""
+    from scipy import stats
+
+    return stats
 
 RESAMPLES = D.RESAMPLES
 #: Kendall's τ has no vectorised form in scipy (it loops over resamples, ~0.1 ms each): its
@@ -50,7 +57,7 @@ def rank_correlation(x, y, axis=-1):
     x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return st.pearsonr(st.rankdata(x, axis=axis), st.rankdata(y, axis=axis), axis=axis).statistic
+        return _st().pearsonr(_st().rankdata(x, axis=axis), _st().rankdata(y, axis=axis), axis=axis).statistic
 
 
 def _defined(f):
@@ -65,7 +72,7 @@ def _kendall(x, y, axis=-1):
     x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return st.kendalltau(x, y, axis=axis).statistic
+        return _st().kendalltau(x, y, axis=axis).statistic
 
 
 def _partial(x, y, z, axis=-1):
@@ -83,11 +90,11 @@ def bootstrap_ci(data: tuple, statistic, *, vectorized: bool, resamples: int, se
     kw = dict(paired=len(data) > 1, vectorized=vectorized, confidence_level=0.95, rng=seed)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        res = st.bootstrap(data, statistic, n_resamples=resamples, method="BCa", **kw)
+        res = _st().bootstrap(data, statistic, n_resamples=resamples, method="BCa", **kw)
         lo, hi = res.confidence_interval
         method = f"BCa bootstrap, {resamples} resamples"
         if not (_finite(lo) and _finite(hi)):
-            res = st.bootstrap(data, statistic, n_resamples=0, method="percentile", bootstrap_result=res, **kw)
+            res = _st().bootstrap(data, statistic, n_resamples=0, method="percentile", bootstrap_result=res, **kw)
             lo, hi = res.confidence_interval
             method = f"percentile bootstrap, {resamples} resamples (BCa undefined)"
     if not (_finite(lo) and _finite(hi)):
@@ -98,7 +105,7 @@ def bootstrap_ci(data: tuple, statistic, *, vectorized: bool, resamples: int, se
 def _permutation_p(data: tuple, statistic, *, kind: str, vectorized: bool, resamples: int, seed: int):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        res = st.permutation_test(data, statistic, permutation_type=kind, vectorized=vectorized,
+        res = _st().permutation_test(data, statistic, permutation_type=kind, vectorized=vectorized,
                                   n_resamples=resamples, alternative="two-sided", rng=seed)
     p = float(res.pvalue)
     return p if math.isfinite(p) else None
@@ -115,7 +122,7 @@ def spearman(x, y, *, resamples: int = RESAMPLES, seed: int = 0) -> Statistic:
     if len(x) < 3 or _constant(x, y):
         out.note = "undefined: fewer than 3 points or a constant variable"
         return out
-    out.value = float(st.spearmanr(x, y).statistic)
+    out.value = float(_st().spearmanr(x, y).statistic)
     out.ci95, out.ci_method = bootstrap_ci((x, y), _defined(rank_correlation), vectorized=True,
                                            resamples=resamples, seed=seed)
     out.p_value = _permutation_p((x,), lambda xp, axis=-1: rank_correlation(xp, y, axis), kind="pairings",
@@ -131,11 +138,11 @@ def kendall(x, y, *, resamples: int = RESAMPLES, seed: int = 0) -> Statistic:
     if len(x) < 3 or _constant(x, y):
         out.note = "undefined: fewer than 3 points or a constant variable"
         return out
-    out.value = float(st.kendalltau(x, y).statistic)
+    out.value = float(_st().kendalltau(x, y).statistic)
     out.ci95, out.ci_method = bootstrap_ci((x, y), _defined(_kendall), vectorized=True,
                                            resamples=min(resamples, KENDALL_RESAMPLES), seed=seed)
     if len(np.unique(x)) == len(x) and len(np.unique(y)) == len(y):
-        out.p_value = float(st.kendalltau(x, y, method="exact").pvalue)
+        out.p_value = float(_st().kendalltau(x, y, method="exact").pvalue)
         out.p_method = "exact permutation distribution of τ (no ties)"
     else:
         n_perm = min(resamples, KENDALL_RESAMPLES)
@@ -254,7 +261,7 @@ def per_model_values(rows: list) -> dict:
             out["uneven_vs_other"][r.id] = float(np.median(uneven) - np.median(other))
         pts = [L for L in r.layers if L.get("symmetry") is not None]
         if len(pts) >= 3 and not _constant([L["depth"] for L in pts], [L["symmetry"] for L in pts]):
-            out["depth"][r.id] = float(st.spearmanr([L["depth"] for L in pts], [L["symmetry"] for L in pts]).statistic)
+            out["depth"][r.id] = float(_st().spearmanr([L["depth"] for L in pts], [L["symmetry"] for L in pts]).statistic)
     return out
 
 
