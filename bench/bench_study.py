@@ -13,7 +13,9 @@ Models: the 11 digits CNNs of models/zoo (360 test digits, preset unit, CPU prov
 2. **--jobs 2 vs --jobs 1.** Whole ``onnxsym study`` processes, best of ``--repeats`` each,
    interleaved; the rows (timing left out) must be identical (target: ≥ 1.6× faster).
    Printed beside it, the machine's own ceiling: two CPU-bound Python processes at once against
-   one (a 2-vCPU machine whose vCPUs share a core, or a busy host, cannot give 2×).
+   one (a 2-vCPU machine whose vCPUs share a core, or a busy host, cannot give 2×), and how many
+   cores ``--jobs 1`` already keeps busy (onnxruntime's intra-op threads): its CPU time over the
+   cores bounds what any number of processes can reach.
 
 Run: ``python bench/bench_study.py [--repeats 3]`` (about 3 minutes on 2 cores).
 """
@@ -105,9 +107,10 @@ def main():
     print(f"  ratio analysis / audits' own total_s:  {sum(per_model) / sum(inner):.2f}")
 
     # 2. --jobs 2 against --jobs 1
-    ones, twos, same = [], [], True
+    ones, twos, same, cpu1 = [], [], True, []
     for k in range(args.repeats):
         t1, d1 = study(models, 1, os.path.join(tmp, "j1.json"))
+        cpu1.append(CPU[-1])
         t2, d2 = study(models, 2, os.path.join(tmp, "j2.json"))
         ones.append(t1)
         twos.append(t2)
@@ -117,6 +120,12 @@ def main():
     print(f"--jobs 1: best {min(ones):.2f} s of {', '.join(f'{t:.2f}' for t in ones)}")
     print(f"--jobs 2: best {min(twos):.2f} s of {', '.join(f'{t:.2f}' for t in twos)}")
     print(f"  speed-up jobs 2 / jobs 1 (best/best): {min(ones) / min(twos):.2f}  (target ≥ 1.6); rows identical: {same}")
+    best = ones.index(min(ones))
+    cores = os.cpu_count() or 1
+    # --jobs 1 is not one core: onnxruntime's and numba's threads already use several, so no
+    # number of processes can beat (its CPU time / cores)
+    print(f"  --jobs 1 keeps {cpu1[best] / ones[best]:.2f} of {cores} cores busy (CPU {cpu1[best]:.2f} s): "
+          f"no --jobs can beat {ones[best] / (cpu1[best] / cores):.2f}x on {cores} cores")
     print(f"  machine ceiling, 2 CPU-bound processes vs 1: {max(ceiling):.2f} (runs: "
           f"{', '.join(f'{c:.2f}' for c in ceiling)})")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "

@@ -69,6 +69,7 @@ def analyze(model, input_shape=None, *, input_size=None, skews=None, suggest: bo
     loaded = open_model(model)
     proto = loaded.model
     rng = parse_range(size_range)
+    given_as = "input_shape" if input_shape is not None else "input_size"
     if input_shape is None and input_size is not None:
         input_shape = parse_size(input_size)  # (H, W): the spatial dims of the image input
     given = parse_input_shapes(input_shape)
@@ -80,7 +81,7 @@ def analyze(model, input_shape=None, *, input_size=None, skews=None, suggest: bo
         return PaddingReport(model=model_info, input={}, layers=[], summary=PaddingSummary(),
                              summary_line="no convolutions or pools", notes=["the model has no conv or pool"])
     notes: list[str] = []
-    size_from = "input_shape" if given.given else "model"
+    size_from = given_as if given.given else "model"
     if not given.given and layout is None:
         choice = choose_input_size(proto, graph=graph)
         if choice is not None and choice.source == "chosen":

@@ -231,7 +231,7 @@ class PaddingReport:
     input : dict
         ``name``, ``declared`` (dims as the model declares them), ``shape`` (dims analysed,
         None for unknown), ``layout`` and ``layout_source``, ``spatial`` (spatial sizes or None),
-        ``size_from``: ``model`` (declared), ``input_shape`` (given by the caller) or ``chosen`` (a
+        ``size_from``: ``model`` (declared), ``input_shape`` or ``input_size`` (the parameter the caller gave it with) or ``chosen`` (a
         symbolic size, chosen by :func:`onnxsym.model.sizes.choose_input_size`; said in a note).
     layers : list of PaddingLayer
         Every conv-like node and pool, in graph-walk order.
