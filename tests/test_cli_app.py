@@ -1,12 +1,6 @@
 """onnxsym.cli.app: the click group — usage errors are one line and exit 2, whatever the command."""
-from click.testing import CliRunner
 
-from onnxsym.cli import main
-
-
-def run(*args):
-    r = CliRunner().invoke(main, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
+from cli_run import run
 
 
 def test_usage_errors_are_one_line():

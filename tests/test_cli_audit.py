@@ -5,24 +5,10 @@ import os
 import re
 
 import pytest
-from click.testing import CliRunner
 
 import onnxsym
+from cli_run import run
 from graphs import classifier_file
-from onnxsym.cli import main
-
-
-def run(*args, cwd=None):
-    runner = CliRunner()
-    if cwd:
-        old = os.getcwd()
-        os.chdir(cwd)
-    try:
-        r = runner.invoke(main, [str(a) for a in args])
-    finally:
-        if cwd:
-            os.chdir(old)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_no_run_audit_passes_and_writes_json_with_provenance(tmp_path):

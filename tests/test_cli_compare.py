@@ -1,27 +1,12 @@
 """``onnxsym compare``: two models or reports, their layers matched by shape and order, through the
 real CLI."""
 import json
-import os
 
 import pytest
-from click.testing import CliRunner
 from onnx import TensorProto, helper as h
 
+from cli_run import run
 from graphs import classifier_file, init, save, weight
-from onnxsym.cli import main
-
-
-def run(*args, cwd=None):
-    runner = CliRunner()
-    if cwd:
-        old = os.getcwd()
-        os.chdir(cwd)
-    try:
-        r = runner.invoke(main, [str(a) for a in args])
-    finally:
-        if cwd:
-            os.chdir(old)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_compare_matches_renamed_layers_by_shape_and_order(tmp_path):

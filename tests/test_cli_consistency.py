@@ -9,20 +9,14 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import consistency_models as cm
-from onnxsym.cli import main
+from cli_run import run
 from onnxsym.consistency import SCHEMA
 
 ort = pytest.importorskip("onnxruntime")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HAS_CUDA_EP = "CUDAExecutionProvider" in ort.get_available_providers()
-
-
-def run(*args):
-    r = CliRunner().invoke(main, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_cli_json_schema(tmp_path, noise_npy):

@@ -4,18 +4,12 @@ import json
 import shutil
 
 import pytest
-from click.testing import CliRunner
 
-from onnxsym.cli import main
+from cli_run import run
 from onnxsym.report.study_render import CSV_TEXT_COLUMNS, PANDAS_NA
 from onnxsym.schema import validate
 from onnxsym.study import JSON_SCHEMA
 from study_helpers import small_digits, zoo
-
-
-def run(*args):
-    r = CliRunner().invoke(main, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
 
 
 @pytest.fixture()

@@ -7,20 +7,14 @@ import os
 import numpy as np
 import onnx
 import pytest
-from click.testing import CliRunner
 from onnx import TensorProto, helper as h
 
+from cli_run import run
 import naive
 from graphs import conv_model, init, save, weight
-from onnxsym.cli import main
 
 W = weight()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def run(*args):
-    r = CliRunner().invoke(main, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
 
 
 @pytest.fixture

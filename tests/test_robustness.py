@@ -6,18 +6,12 @@ import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from onnx import TensorProto, helper as h
 
+from cli_run import run
 from graphs import conv_model, init, save, weight
-from onnxsym.cli import main
 
 W = weight()
-
-
-def run(*args):
-    r = CliRunner().invoke(main, [str(a) for a in args])
-    return r.exit_code, r.stdout, r.stderr
 
 
 def one_line_or_none(err):

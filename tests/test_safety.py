@@ -13,27 +13,15 @@ import zlib
 import numpy as np
 import onnx
 import pytest
-from click.testing import CliRunner
 from onnx import helper as h, numpy_helper as nh
 
+from cli_run import run
 from graphs import conv_model, init, save, weight
-from onnxsym.cli import main
 
 W = weight()
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file types")
-
-
-def run(*args, cwd=None):
-    old = os.getcwd()
-    if cwd:
-        os.chdir(cwd)
-    try:
-        r = CliRunner().invoke(main, [str(a) for a in args])
-    finally:
-        os.chdir(old)
-    return r.exit_code, r.stdout, r.stderr
 
 
 def one_line(err):

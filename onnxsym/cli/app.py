@@ -44,7 +44,7 @@ FLAGS = {
     "min_flip_consistency": "--min-flip-consistency", "fail_on_uneven_padding": "--fail-on-uneven-padding",
     "max_symmetry_drop": "--max-symmetry-drop", "max_consistency_drop": "--max-consistency-drop",
     "output_kind": "--output-kind", "output": "--model-output", "pipeline": "--pipeline",
-    "jobs": "--jobs", "cache": "--cache", "labels": "--labels",
+    "jobs": "--jobs", "cache": "--cache", "labels": "--labels", "engine": "--engine", "address": "--address",
 }
 
 

@@ -173,18 +173,13 @@ def engine_for(engine: str, address: str | None, *, jobs: int = 1, quiet: bool =
     """The engine the ``--engine``/``--address`` options ask for, for the command's duration:
     None for the local engine (the library's default), else a started Ray engine, said once on
     stderr (what runs where) and stopped when the command ends."""
-    from ..engines import create
-    from ..wording import current_flags, flags
+    from ..engines import running
     from .output import say
 
     if engine == "local" and address is None:
         yield None
         return
-    with flags({**current_flags(), "engine": "--engine", "address": "--address"}):
-        chosen = create(engine, jobs=jobs, address=address)
-    try:
+    with running(engine, jobs=jobs, address=address) as chosen:
         if not quiet:
             say(chosen.summary())
         yield chosen
-    finally:
-        chosen.close()

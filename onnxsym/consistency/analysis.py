@@ -286,16 +286,20 @@ class _Run:
             self.device = DevicePath(loaded, spec, setup.normalize, setup.out_name, base_size,
                                      self.packer.slots_max, rs.provider, threads)
         self.handler: OutputHandler | None = None
-        self.chance_keep = ChanceSample(plan.n_images, plan.seed)
+        self.repeat = None
+        self._expanded: dict = {}
+        self.total = 0
+        self._clear_measured()
+
+    def _clear_measured(self) -> None:
+        """Nothing measured yet: no outcomes, counts, time or chance sample."""
+        self.chance_keep = ChanceSample(self.plan.n_images, self.plan.seed)
         self.pending: dict = {}
         self.outcomes: list = []      # one ImageOutcome per image compared
-        self.repeat = None
         self.done = self.inputs_run = self.skipped_now = 0
         self.decode_skipped: list = []
         self.upscaled: list = []
-        self._expanded: dict = {}
         self.seconds = 0.0
-        self.total = 0
 
     # ---- running the model --------------------------------------------------------------------
     def _feed_for(self, n: int) -> dict:
@@ -358,10 +362,7 @@ class _Run:
     def begin_part(self) -> None:
         """Forget what an earlier part measured (outcomes, counts, time): the next :meth:`part`
         holds only what comes after, for :meth:`absorb` to add once."""
-        self.outcomes, self.decode_skipped, self.upscaled, self.pending = [], [], [], {}
-        self.done = self.inputs_run = self.skipped_now = 0
-        self.seconds = 0.0
-        self.chance_keep = ChanceSample(self.plan.n_images, self.plan.seed)
+        self._clear_measured()
         self.handler.binary_out_of_range = 0
 
     def part(self) -> "PartResult":
